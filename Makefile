@@ -1,0 +1,85 @@
+# meshprobe: a Kubernetes admission webhook plus a gossiping prober sidecar.
+# `make help` lists the targets. `make demo` and `make test` need nothing else installed
+# beyond Go, make and (for Prometheus and network namespaces) root with apt.
+
+SHELL       := /usr/bin/env bash -o pipefail
+GO          ?= go
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X github.com/meshprobe/meshprobe/internal/buildinfo.version=$(VERSION)
+BIN         := bin
+IMAGE_REPO  ?= ghcr.io/meshprobe
+FUZZTIME    ?= 3s
+GOTESTFLAGS ?= -race -count=1 -timeout 30m
+export CGO_ENABLED ?= 1
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/meshprobe-webhook, bin/meshprobe-sidecar and the local-cluster tools
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+.PHONY: k8s-binaries
+k8s-binaries: ## fetch or build etcd and the Kubernetes control plane into ~/.cache/meshprobe
+	@./hack/k8s-binaries.sh >/dev/null
+
+.PHONY: test-deps
+test-deps: ## install what the tests need: k8s binaries, Prometheus, iproute2
+	@./hack/test-deps.sh
+
+.PHONY: test
+test: test-deps lint ## run every test: unit, integration (real apiserver), fuzz smoke, e2e
+	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" $(GO) test $(GOTESTFLAGS) ./...
+	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
+	$(MAKE) e2e
+
+.PHONY: unit
+unit: ## run the Go tests only (integration tests skip without KUBEBUILDER_ASSETS)
+	$(GO) test $(GOTESTFLAGS) ./...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
+	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
+
+.PHONY: e2e
+e2e: build ## run the end-to-end suite against a throwaway local cluster
+	@if [ -d e2e ]; then \
+	  KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" MESHPROBE_BIN="$(CURDIR)/$(BIN)" \
+	    $(GO) test -count=1 -timeout 30m -tags e2e ./e2e/... ; \
+	else echo "e2e: no suite yet"; fi
+
+.PHONY: bench
+bench: ## run the benchmarks (long; figures go to BENCHMARKS.md)
+	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet (and golangci-lint when installed)
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; fi
+
+.PHONY: tidy
+tidy: ## go mod tidy, failing when go.mod or go.sum change
+	$(GO) mod tidy
+	@git diff --exit-code -- go.mod go.sum || { echo "go.mod/go.sum not tidy: commit the diff above"; exit 1; }
+
+.PHONY: images
+images: ## build the container images (needs a Docker engine)
+	docker build -f Dockerfile.webhook -t $(IMAGE_REPO)/meshprobe-webhook:$(VERSION) --build-arg VERSION=$(VERSION) .
+	docker build -f Dockerfile.sidecar -t $(IMAGE_REPO)/meshprobe-sidecar:$(VERSION) --build-arg VERSION=$(VERSION) .
+
+.PHONY: demo
+demo: build ## start a local cluster with meshprobe and demo workloads; Ctrl-C tears it down
+	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" $(BIN)/meshprobe-localcluster demo --bin-dir $(BIN)
+
+.PHONY: e2e-kind
+e2e-kind: ## run the e2e suite on a kind cluster (needs Docker and kind)
+	./kind/e2e.sh
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BIN)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on a fresh Debian machine: the Kubernetes control-plane
+# binaries (cached in ~/.cache/meshprobe), Prometheus and promtool, and iproute2 for
+# network-namespace tests. Without root, apt installs are skipped and the tests that
+# need them skip with a message that says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[test-deps] %s\n' "$*" >&2; }
+
+need_pkgs=()
+command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v ping >/dev/null || need_pkgs+=(iputils-ping)
+if ((${#need_pkgs[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing ${need_pkgs[*]} with apt-get"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+  else
+    log "not root (or no apt): ${need_pkgs[*]} missing; tests that need them will skip"
+  fi
+fi
+./hack/k8s-binaries.sh >/dev/null
+log "ready"

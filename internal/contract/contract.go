@@ -1,0 +1,87 @@
+// Package contract holds meshprobe's user-facing names: the labels, annotations,
+// object names, ports, environment variables and file paths that the webhook, the
+// sidecar and the control plane agree on. DESIGN.md is the source of these names;
+// change one only on purpose, and keep README and manifests in step.
+package contract
+
+// Labels and annotations that users set or see on pods and namespaces.
+const (
+	// LabelInject on a namespace ("enabled") or a pod ("true"/"false") selects pods
+	// for injection. A pod's "false" always wins.
+	LabelInject = "meshprobe.io/inject"
+	// NamespaceInjectEnabled is the namespace label value that enables injection.
+	NamespaceInjectEnabled = "enabled"
+	// AnnotationChecks holds the YAML or JSON list of synthetic checks.
+	AnnotationChecks = "meshprobe.io/checks"
+	// AnnotationInjected records the meshprobe version that injected the pod.
+	AnnotationInjected = "meshprobe.io/injected"
+	// LabelMember marks injected pods ("true"); PodMonitors select on it.
+	LabelMember = "meshprobe.io/member"
+	// LabelRole marks the control-plane replica that currently leads ("leader").
+	LabelRole = "meshprobe.io/role"
+	// RoleLeader is the LabelRole value of the elected leader.
+	RoleLeader = "leader"
+	// LabelApp is the conventional app label that meshprobe reports per member.
+	LabelApp = "app.kubernetes.io/name"
+	// LabelAppShort is the fallback app label when LabelApp is absent.
+	LabelAppShort = "app"
+	// LabelVersion is the conventional version label reported per member.
+	LabelVersion = "app.kubernetes.io/version"
+)
+
+// Names of objects that meshprobe creates or expects.
+const (
+	// SidecarContainerName is the name of the injected container.
+	SidecarContainerName = "meshprobe-sidecar"
+	// GossipServiceName is the headless Service that sidecars join through.
+	GossipServiceName = "meshprobe-gossip"
+	// GossipKeySecretName is the Secret holding the memberlist keyring.
+	GossipKeySecretName = "meshprobe-gossip-key"
+	// GossipKeySecretKey is the data key in GossipKeySecretName: base64 32-byte
+	// AES-256 keys, one per line, the first line being the primary key.
+	GossipKeySecretKey = "keys"
+	// DefaultNamespace is the namespace meshprobe's control plane runs in.
+	DefaultNamespace = "meshprobe-system"
+	// LeaseName is the Lease the control-plane replicas elect a leader with.
+	LeaseName = "meshprobe-leader"
+)
+
+// Ports on the injected sidecar, by name and default number.
+const (
+	PortNameGossip    = "meshprobe-gossip"
+	PortNameHTTP      = "meshprobe-http"
+	DefaultGossipPort = 7946
+	DefaultHTTPPort   = 9095
+)
+
+// Environment variables and files that injection provides to the sidecar.
+const (
+	EnvPodName        = "POD_NAME"
+	EnvPodNamespace   = "POD_NAMESPACE"
+	EnvPodIP          = "POD_IP"
+	EnvPodUID         = "POD_UID"
+	EnvNodeName       = "NODE_NAME"
+	EnvOwnerKind      = "MESHPROBE_OWNER_KIND"
+	EnvOwnerName      = "MESHPROBE_OWNER_NAME"
+	EnvGossipJoin     = "MESHPROBE_GOSSIP_JOIN"
+	EnvGossipPort     = "MESHPROBE_GOSSIP_PORT"
+	EnvHTTPPort       = "MESHPROBE_HTTP_PORT"
+	EnvPodInfoDir     = "MESHPROBE_PODINFO_DIR"
+	EnvGossipKeyDir   = "MESHPROBE_GOSSIP_KEY_DIR"
+	DefaultPodInfoDir = "/etc/meshprobe/podinfo"
+	// PodInfoLabelsFile and PodInfoAnnotationsFile are the Downward API files in
+	// the podinfo directory, in the k8s "key=\"value\"" per-line format.
+	PodInfoLabelsFile      = "labels"
+	PodInfoAnnotationsFile = "annotations"
+	DefaultGossipKeyDir    = "/etc/meshprobe/gossip"
+	PodInfoVolumeName      = "meshprobe-podinfo"
+	GossipKeyVolumeName    = "meshprobe-gossip-key"
+)
+
+// Owner kinds reported in member metadata.
+const (
+	OwnerDeployment  = "Deployment"
+	OwnerStatefulSet = "StatefulSet"
+	OwnerDaemonSet   = "DaemonSet"
+	OwnerNone        = ""
+)
