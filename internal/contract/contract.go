@@ -85,3 +85,23 @@ const (
 	OwnerDaemonSet   = "DaemonSet"
 	OwnerNone        = ""
 )
+
+// ThousandEyes sync: the ConfigMaps it reads, what it writes back, and its env.
+const (
+	// ThousandEyesDefaultSelector selects the ConfigMaps that declare ThousandEyes tests.
+	ThousandEyesDefaultSelector = "app=thousandeyes-tests"
+	// ThousandEyesConfigKey is the ConfigMap data key holding the k8s-thousandeyes config.
+	ThousandEyesConfigKey = "config.yaml"
+	// AnnotationThousandEyesSync is written on each ConfigMap with its last sync result (JSON).
+	AnnotationThousandEyesSync = "meshprobe.io/thousandeyes-sync"
+	// EnvTEAPIToken holds the ThousandEyes bearer token.
+	EnvTEAPIToken = "TE_API_TOKEN"
+	// EnvTEAPITokenFile names a file (a mounted Secret) holding the bearer token.
+	EnvTEAPITokenFile = "TE_API_TOKEN_FILE"
+	// EnvTEAPIURL is the ThousandEyes API base URL (default DefaultTEAPIURL).
+	EnvTEAPIURL = "TE_API_URL"
+	// EnvTEAID is the optional ThousandEyes account group id (query parameter aid).
+	EnvTEAID = "TE_AID"
+	// DefaultTEAPIURL is the ThousandEyes API v7 base URL.
+	DefaultTEAPIURL = "https://api.thousandeyes.com/v7"
+)
