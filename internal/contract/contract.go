@@ -54,6 +54,15 @@ const (
 	DefaultHTTPPort   = 9095
 )
 
+// Container port names of the injected sidecar. A container port name is an IANA
+// service name (at most 15 characters) and unique within its container, so
+// PortNameGossip (16 characters) cannot name a port: the gossip port is named once
+// per protocol instead, with the same number for TCP and UDP.
+const (
+	PortNameGossipTCP = "meshprobe-gtcp"
+	PortNameGossipUDP = "meshprobe-gudp"
+)
+
 // Environment variables and files that injection provides to the sidecar.
 const (
 	EnvPodName        = "POD_NAME"
