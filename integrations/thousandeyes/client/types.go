@@ -38,8 +38,10 @@ type HTTPServerTestRequest struct {
 	HTTPTargetTime        *int       `json:"httpTargetTime,omitempty"`
 	HTTPTimeLimit         *int       `json:"httpTimeLimit,omitempty"`
 	Agents                []AgentRef `json:"agents"`
-	AlertRules            []string   `json:"alertRules,omitempty"`
-	Headers               []string   `json:"headers,omitempty"`
+	// AlertRules nil is omitted (alertsEnabled then applies the account's default
+	// rules); a pointer to an empty list sends [] (no rules).
+	AlertRules *[]string `json:"alertRules,omitempty"`
+	Headers    []string  `json:"headers,omitempty"`
 }
 
 // HTTPServerTest is a test as the API returns it. List items have no Agents and

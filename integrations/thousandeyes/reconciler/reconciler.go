@@ -1,0 +1,151 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
+)
+
+// Options tunes a Reconciler.
+type Options struct {
+	// Prune deletes owned tests that are no longer declared for every ConfigMap,
+	// and those of ConfigMaps that no longer exist, as if each had prune: true.
+	Prune bool
+	// AdoptByURL takes over an unmarked test whose URL exactly one declaration
+	// uses, instead of reporting a name conflict or creating a second test.
+	AdoptByURL bool
+	// NameCacheTTL is how long agent and alert-rule listings are cached; default 10m.
+	NameCacheTTL time.Duration
+	// WriteTimeout bounds a write that is already in flight when the pass's
+	// context is cancelled, so it completes rather than being cut off; default 30s.
+	WriteTimeout time.Duration
+}
+
+// Reconciler runs passes. Sync must not be called concurrently.
+type Reconciler struct {
+	api   API
+	log   *slog.Logger
+	opts  Options
+	names *names
+	pass  atomic.Uint64
+}
+
+// New returns a Reconciler writing through api.
+func New(api API, log *slog.Logger, opts Options) *Reconciler {
+	if opts.NameCacheTTL <= 0 {
+		opts.NameCacheTTL = 10 * time.Minute
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
+	return &Reconciler{api: api, log: log, opts: opts, names: &names{api: api, ttl: opts.NameCacheTTL}}
+}
+
+// Sync runs one pass over sources: one list call, then the writes it plans.
+// When ctx is cancelled, the write in flight completes (bounded by WriteTimeout)
+// and no further write starts; the remaining actions carry ctx's error.
+func (r *Reconciler) Sync(ctx context.Context, sources []Source) Result {
+	pass := r.pass.Add(1)
+	actual, err := r.api.ListHTTPServerTests(ctx)
+	if err != nil {
+		return Result{ListErr: fmt.Errorf("listing tests, pass aborted with no writes: %w", err)}
+	}
+	p := newPlan(r.opts, actual)
+	sources = append([]Source(nil), sources...)
+	sort.Slice(sources, func(i, j int) bool { return sources[i].Key() < sources[j].Key() })
+	p.countURLs(sources)
+	for _, s := range sources {
+		switch {
+		case s.Deleted:
+			p.deletedBy[s.Key()] = s
+		case s.Err != nil || s.File == nil:
+			p.live[s.Key()] = true
+			res := p.source(s.Namespace, s.Name)
+			res.Errs = append(res.Errs, invalidErr(s.Err))
+		default:
+			p.live[s.Key()] = true
+			p.declare(ctx, r.names, pass, s)
+		}
+	}
+	p.orphans()
+	r.execute(ctx, p)
+	p.res.Managed = len(p.markers) + p.delta
+	return p.res
+}
+
+func invalidErr(err error) error {
+	if err == nil {
+		return errors.New("config.yaml: missing")
+	}
+	return err
+}
+
+// execute performs the planned writes: deletes first (freeing names), then
+// updates and adoptions, then creates.
+func (r *Reconciler) execute(ctx context.Context, p *plan) {
+	for _, op := range []Op{OpDelete, OpUpdate, OpAdopt, OpCreate} {
+		for _, key := range sortedKeys(p.res.Sources) {
+			src := p.res.Sources[key]
+			for _, a := range src.Actions {
+				if a.Op == op {
+					r.perform(ctx, p, key, a)
+				}
+			}
+		}
+	}
+}
+
+func (r *Reconciler) perform(ctx context.Context, p *plan, key string, a *Action) {
+	log := r.log.With("configmap", key, "op", a.Op, "test", a.TestName, "testId", a.TestID, "reason", a.Reason)
+	if a.DryRun {
+		log.Info("dry run: would write ThousandEyes test")
+		return
+	}
+	if err := ctx.Err(); err != nil {
+		a.Err = fmt.Errorf("%s %q: not attempted: %w", a.Op, a.TestName, err)
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.WriteTimeout)
+	defer cancel()
+	a.Err = r.write(wctx, a)
+	if a.Err != nil {
+		log.Warn("ThousandEyes write failed", "err", a.Err)
+		return
+	}
+	switch a.Op {
+	case OpCreate:
+		p.delta++
+	case OpDelete:
+		p.delta--
+	case OpAdopt:
+		p.delta++
+	}
+	log.Info("wrote ThousandEyes test")
+}
+
+func (r *Reconciler) write(ctx context.Context, a *Action) error {
+	switch a.Op {
+	case OpCreate:
+		t, err := r.api.CreateHTTPServerTest(ctx, a.req)
+		if err == nil {
+			a.TestID = t.TestID
+		}
+		return err
+	case OpUpdate, OpAdopt:
+		_, err := r.api.UpdateHTTPServerTest(ctx, a.TestID, a.req)
+		return err
+	case OpDelete:
+		err := r.api.DeleteHTTPServerTest(ctx, a.TestID)
+		if client.IsNotFound(err) {
+			return nil // already gone
+		}
+		return err
+	}
+	return fmt.Errorf("unknown op %q", a.Op)
+}
