@@ -1,0 +1,48 @@
+package dashboard
+
+// Label names on meshprobe's series. Target labels (namespace, pod, node, app, job) come
+// from the scrape configuration in manifests/monitoring; the others from the metrics.
+const (
+	lblPeerNamespace = "peer_namespace"
+	lblPeerApp       = "peer_app"
+	lblSameNode      = "same_node"
+	lblCheck         = "check"
+	lblCheckType     = "type"
+)
+
+// Series recorded by the rules in manifests/monitoring/prometheusrule.yaml.
+const (
+	// RecRTTBucketRate is the per-second rate of RTT histogram buckets, by source
+	// namespace/app/node, peer namespace/app, same_node and le.
+	RecRTTBucketRate = "node_peer:meshprobe_gossip_rtt_seconds_bucket:rate5m"
+	// RecRTTCountRate is the per-second rate of successful RTT probes, same grouping.
+	RecRTTCountRate = "node_peer:meshprobe_gossip_rtt_seconds_count:rate5m"
+	// RecProbeFailureRate is the per-second rate of failed RTT probes, same grouping.
+	RecProbeFailureRate = "node_peer:meshprobe_gossip_probe_failures:rate5m"
+	// RecRTTP99 is the p99 RTT by source namespace/app, peer namespace/app and same_node.
+	RecRTTP99 = "app_peer:meshprobe_gossip_rtt_seconds:p99_5m"
+	// RecProbeLoss is the fraction of failed RTT probes, by source and peer namespace/app.
+	RecProbeLoss = "app_peer:meshprobe_gossip_probe_loss:ratio5m"
+	// RecCheckDurationBucketRate is the rate of check duration buckets, by namespace,
+	// app, node, check and le.
+	RecCheckDurationBucketRate = "node_check:meshprobe_check_duration_seconds_bucket:rate5m"
+)
+
+// Raw metric names, as DESIGN.md lists them.
+const (
+	mMembers        = "meshprobe_gossip_members"
+	mCheckUp        = "meshprobe_check_up"
+	mCheckRuns      = "meshprobe_check_runs_total"
+	mCheckHTTP      = "meshprobe_check_http_status_total"
+	mCheckTLSExpiry = "meshprobe_check_tls_cert_expiry_seconds"
+	mChecksReload   = "meshprobe_checks_config_last_reload_successful"
+	mAdmissions     = "meshprobe_webhook_admissions_total"
+	mLeader         = "meshprobe_leader"
+	mTEOps          = "meshprobe_thousandeyes_operations_total"
+	mTEAPI          = "meshprobe_thousandeyes_api_requests_total"
+	mTEManaged      = "meshprobe_thousandeyes_managed_tests"
+	mHeartbeat      = "meshprobe_heartbeat_requests_total"
+)
+
+// srcFilter selects the series of the sidecars chosen by the dashboard variables.
+const srcFilter = `namespace=~"$namespace", app=~"$app", node=~"$node"`
