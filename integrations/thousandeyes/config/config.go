@@ -107,7 +107,7 @@ func Parse(data []byte) (*File, error) {
 
 func cleanYAMLError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")
-	return errors.New(msg)
+	return errors.New(strings.TrimPrefix(msg, "json: "))
 }
 
 func (f *File) setDefaults() {
