@@ -1,0 +1,79 @@
+package gossip
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// delegate hands memberlist this member's metadata. meshprobe sends no user
+// messages or state of its own over memberlist.
+type delegate struct{ m *Mesh }
+
+// NodeMeta implements memberlist.Delegate.
+func (d delegate) NodeMeta(limit int) []byte {
+	d.m.mu.RLock()
+	defer d.m.mu.RUnlock()
+	if len(d.m.metaBytes) > limit {
+		return nil
+	}
+	return bytes.Clone(d.m.metaBytes)
+}
+
+// NotifyMsg implements memberlist.Delegate.
+func (delegate) NotifyMsg([]byte) {}
+
+// GetBroadcasts implements memberlist.Delegate.
+func (delegate) GetBroadcasts(int, int) [][]byte { return nil }
+
+// LocalState implements memberlist.Delegate.
+func (delegate) LocalState(bool) []byte { return nil }
+
+// MergeRemoteState implements memberlist.Delegate.
+func (delegate) MergeRemoteState([]byte, bool) {}
+
+// events keeps the Mesh's view of the membership. memberlist calls it with its
+// node lock held, so it only copies what it needs and never calls back.
+type events struct{ m *Mesh }
+
+// NotifyJoin implements memberlist.EventDelegate.
+func (e events) NotifyJoin(n *memberlist.Node) { e.upsert(n) }
+
+// NotifyUpdate implements memberlist.EventDelegate.
+func (e events) NotifyUpdate(n *memberlist.Node) { e.upsert(n) }
+
+// NotifyLeave implements memberlist.EventDelegate. memberlist does not say here
+// whether the member failed or left (Node.State is not set), so a member
+// announces Meta.Leaving before it leaves, and is reported left; others dead.
+func (e events) NotifyLeave(n *memberlist.Node) {
+	if n.Name == e.m.cfg.Name {
+		return
+	}
+	state := e.m.stats.depart(n.Name, time.Now())
+	e.m.log.Info("gossip: member gone", "member", n.Name, "state", state)
+}
+
+func (e events) upsert(n *memberlist.Node) {
+	if n.Name == e.m.cfg.Name {
+		return
+	}
+	meta, err := DecodeMeta(n.Meta)
+	if err != nil {
+		e.m.log.Debug("gossip: member metadata unreadable", "member", n.Name, "err", err)
+	}
+	addr, _ := netip.AddrFromSlice(n.Addr)
+	e.m.stats.upsert(n.Name, netip.AddrPortFrom(addr.Unmap(), n.Port), meta)
+}
+
+// pings records the RTT of memberlist's own probes.
+type pings struct{ m *Mesh }
+
+// AckPayload implements memberlist.PingDelegate.
+func (pings) AckPayload() []byte { return nil }
+
+// NotifyPingComplete implements memberlist.PingDelegate.
+func (p pings) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, _ []byte) {
+	p.m.stats.observe(other.Name, ProbeSWIM, rtt, time.Now())
+}

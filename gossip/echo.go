@@ -1,0 +1,67 @@
+package gossip
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// Echo packets share the gossip UDP port with memberlist. memberlist's packets
+// start with a message type (0-13), an encryption version (0-1) or a label marker
+// (244); echoMagic is none of these, so the Transport can tell them apart by the
+// first byte.
+//
+// Layout (34 bytes): magic, kind, 8-byte sequence number, 8-byte nonce, then the
+// first 16 bytes of HMAC-SHA256 over the preceding 18 bytes, keyed with a gossip
+// key. A responder answers only requests authenticated with a key it holds, with
+// a response of the same size (no amplification), authenticated with that key.
+const (
+	echoMagic    = 0xE7
+	echoRequest  = 1
+	echoResponse = 2
+	echoHeader   = 18
+	echoTagLen   = 16
+	echoLen      = echoHeader + echoTagLen
+)
+
+// echoPacket is a decoded echo packet.
+type echoPacket struct {
+	kind  byte
+	seq   uint64
+	nonce uint64
+}
+
+// isEcho reports whether a UDP payload is an echo packet rather than memberlist's.
+func isEcho(b []byte) bool {
+	return len(b) > 0 && b[0] == echoMagic
+}
+
+// appendEcho writes p, authenticated with key, to dst[:0] and returns it.
+func appendEcho(dst []byte, p echoPacket, key []byte) []byte {
+	dst = append(dst[:0], echoMagic, p.kind)
+	dst = binary.BigEndian.AppendUint64(dst, p.seq)
+	dst = binary.BigEndian.AppendUint64(dst, p.nonce)
+	mac := hmac.New(sha256.New, key)
+	mac.Write(dst)
+	return mac.Sum(dst)[:echoLen]
+}
+
+// parseEcho decodes and authenticates b against keys. It returns the key that
+// verified the packet, or ok false when none did or b is malformed.
+func parseEcho(b []byte, keys [][]byte) (p echoPacket, key []byte, ok bool) {
+	if len(b) != echoLen || b[0] != echoMagic {
+		return p, nil, false
+	}
+	var sum [sha256.Size]byte
+	for _, k := range keys {
+		mac := hmac.New(sha256.New, k)
+		mac.Write(b[:echoHeader])
+		if hmac.Equal(mac.Sum(sum[:0])[:echoTagLen], b[echoHeader:]) {
+			p.kind = b[1]
+			p.seq = binary.BigEndian.Uint64(b[2:10])
+			p.nonce = binary.BigEndian.Uint64(b[10:18])
+			return p, k, true
+		}
+	}
+	return p, nil, false
+}
