@@ -248,3 +248,6 @@ func decodeResponse(cl call, resp *http.Response) error {
 	}
 	return nil
 }
+
+// BaseURL returns the API base URL the client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }

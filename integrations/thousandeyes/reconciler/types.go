@@ -102,7 +102,7 @@ type Result struct {
 }
 
 // Err summarises the pass: the list error, or every source's error.
-func (r *Result) Err() error {
+func (r Result) Err() error {
 	if r.ListErr != nil {
 		return r.ListErr
 	}

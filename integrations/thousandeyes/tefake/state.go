@@ -78,7 +78,8 @@ func (s *Server) Tests(aid string) []Test {
 }
 
 // Seed stores t in account group aid (empty: the default) as if made by hand in
-// the UI, without validation or logging, and returns its new ID.
+// the UI, without validation or logging, and returns its new ID. Zero numeric and
+// enum fields take the API's defaults.
 func (s *Server) Seed(aid string, t Test) string {
 	if aid == "" {
 		aid = s.opts.AccountGroups[0]
@@ -91,6 +92,18 @@ func (s *Server) Seed(aid string, t Test) string {
 		s.tests[aid] = map[string]*Test{}
 	}
 	c := t.clone()
+	def := newTest()
+	for _, f := range []struct {
+		dst *int
+		def int
+	}{{&c.HTTPVersion, def.HTTPVersion}, {&c.HTTPTargetTime, def.HTTPTargetTime}, {&c.HTTPTimeLimit, def.HTTPTimeLimit}} {
+		if *f.dst == 0 {
+			*f.dst = f.def
+		}
+	}
+	if c.RequestMethod == "" {
+		c.RequestMethod, c.DesiredStatusCode = def.RequestMethod, def.DesiredStatusCode
+	}
 	s.tests[aid][t.TestID] = &c
 	return t.TestID
 }
