@@ -1,0 +1,113 @@
+package checks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Limits on an annotation. Kubernetes caps all of a pod's annotations together at
+// 256 KiB, so a larger value cannot come from a real pod.
+const (
+	MaxAnnotationBytes = 256 << 10
+	MaxChecks          = 1000
+)
+
+// Parse reads the meshprobe.io/checks annotation: a YAML or JSON list of checks.
+// Empty input (or null) is an empty list. Each check gets its defaults first and
+// is then validated against the registry of check types. On any problem Parse
+// returns no specs and an error joining one [*Error] per problem, each naming the
+// check (by name, or by 1-based position) and the field, like
+//
+//	check "api": field "expectStatus": invalid regex "[": missing closing ]: `[`
+func Parse(data []byte) ([]Spec, error) {
+	if len(data) > MaxAnnotationBytes {
+		return nil, &Error{Problem: fmt.Sprintf("annotation is %d bytes, over the limit of %d", len(data), MaxAnnotationBytes)}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
+	items, err := splitList(data)
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]Spec, 0, len(items))
+	var errs []error
+	seen := make(map[string]int, len(items))
+	for i, item := range items {
+		s, p := parseOne(i+1, item)
+		if first, dup := seen[s.Name]; dup && s.Name != "" {
+			p.add("name", "duplicate name (also check #%d)", first)
+		} else if s.Name != "" {
+			seen[s.Name] = i + 1
+		}
+		errs = append(errs, p.list...)
+		specs = append(specs, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return specs, nil
+}
+
+// splitList converts the YAML (a superset of JSON) to JSON and splits the list.
+func splitList(data []byte) ([]json.RawMessage, error) {
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+		return nil, &Error{Problem: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(js, &items); err != nil {
+		return nil, &Error{Problem: "want a list of checks, got " + jsonKind(js)}
+	}
+	if len(items) > MaxChecks {
+		return nil, &Error{Problem: fmt.Sprintf("%d checks, over the limit of %d", len(items), MaxChecks)}
+	}
+	return items, nil
+}
+
+// parseOne decodes one list item (defaults first) and validates it.
+func parseOne(index int, raw json.RawMessage) (Spec, *problems) {
+	p := &problems{index: index}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		p.add("", "want a mapping of fields, got %s", jsonKind(raw))
+		return Spec{}, p
+	}
+	var name string
+	if json.Unmarshal(fields["name"], &name) == nil {
+		p.name = name
+	}
+	s := defaultSpec()
+	decodeStruct(p, "", fields, &s)
+	validateCommon(&s, p)
+	ct, known := checkTypes[s.Type]
+	if !known {
+		return s, p
+	}
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		if isSpecField(key) && !commonFields[key] && !ct.allows(key) {
+			p.add(key, "not valid for type %q", s.Type)
+		}
+	}
+	ct.defaults(&s)
+	ct.validate(&s, p)
+	return s, p
+}
+
+// defaultSpec is a Spec with the defaults of the fields every check has.
+func defaultSpec() Spec {
+	return Spec{
+		Interval: Duration(DefaultInterval),
+		Timeout:  Duration(DefaultTimeout),
+		Retries:  DefaultRetries,
+		RunOn:    DefaultRunOn,
+	}
+}
