@@ -67,7 +67,7 @@ func (r *Reconciler) Sync(ctx context.Context, sources []Source) Result {
 		case s.Err != nil || s.File == nil:
 			p.live[s.Key()] = true
 			res := p.source(s.Namespace, s.Name)
-			res.Errs = append(res.Errs, invalidErr(s.Err))
+			res.Invalid, res.Errs = true, append(res.Errs, invalidErr(s.Err))
 		default:
 			p.live[s.Key()] = true
 			p.declare(ctx, r.names, pass, s)

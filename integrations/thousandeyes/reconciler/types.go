@@ -73,6 +73,8 @@ type SourceResult struct {
 	DryRun bool
 	// Deleted is set for a ConfigMap that is gone.
 	Deleted bool
+	// Invalid is set when config.yaml could not be parsed; Errs says why.
+	Invalid bool
 	// Errs are errors that are not a write: invalid config, unresolvable agent or
 	// rule names, name conflicts. Each names the test and the field.
 	Errs    []error

@@ -1,0 +1,202 @@
+package thousandeyes
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	listerv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/config"
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/reconciler"
+	"github.com/meshprobe/meshprobe/internal/contract"
+)
+
+// runtime is the state of one Run: its informer, API client, reconciler and
+// what it remembers between passes.
+type runtime struct {
+	c           *Controller
+	rec         *reconciler.Reconciler
+	factory     informers.SharedInformerFactory
+	lister      listerv1.ConfigMapLister
+	broadcaster record.EventBroadcaster
+	recorder    record.EventRecorder
+	kicks       chan struct{}
+
+	mu         sync.Mutex
+	parsed     map[string]parsed       // by key: the last parse of config.yaml
+	tombstones map[string]*config.File // deleted ConfigMaps: their last valid config
+	reported   map[string]string       // by key: the last annotation written
+}
+
+type parsed struct {
+	data string
+	file *config.File
+	err  error
+}
+
+func (c *Controller) newRuntime() (*runtime, error) {
+	token, err := c.opts.token()
+	if err != nil {
+		return nil, err
+	}
+	api, err := client.New(client.Config{
+		BaseURL: c.opts.APIURL, Token: token, AID: c.opts.AID, HTTPClient: c.opts.HTTPClient,
+		Timeout: c.opts.RequestTimeout, BudgetShare: c.opts.BudgetShare, OrgLimit: c.opts.OrgLimit,
+		Window: c.opts.RateWindow, Observe: c.metrics.observeAPI, Logger: c.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("thousandeyes: %w", err)
+	}
+	rt := &runtime{
+		c: c, kicks: make(chan struct{}, 1),
+		rec: reconciler.New(api, c.log, reconciler.Options{
+			Prune: c.opts.Prune, AdoptByURL: c.opts.AdoptByURL, WriteTimeout: c.opts.RequestTimeout,
+		}),
+		parsed: map[string]parsed{}, tombstones: map[string]*config.File{}, reported: map[string]string{},
+	}
+	rt.factory = informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
+		informers.WithNamespace(c.opts.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.opts.Selector }))
+	rt.broadcaster = record.NewBroadcaster()
+	return rt, nil
+}
+
+// start wires the informer and the event sink and waits for the cache.
+func (rt *runtime) start(ctx context.Context) error {
+	inf := rt.factory.Core().V1().ConfigMaps()
+	rt.lister = inf.Lister()
+	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { rt.changed(nil, obj) },
+		UpdateFunc: rt.changed,
+		DeleteFunc: rt.deleted,
+	}); err != nil {
+		return fmt.Errorf("thousandeyes: watching ConfigMaps: %w", err)
+	}
+	rt.recorder = newRecorder(rt.c.kube, rt.broadcaster)
+	rt.factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+		return fmt.Errorf("thousandeyes: ConfigMap cache did not sync")
+	}
+	return nil
+}
+
+func (rt *runtime) stop() {
+	rt.factory.Shutdown()
+	rt.broadcaster.Shutdown()
+}
+
+func (rt *runtime) kick() {
+	select {
+	case rt.kicks <- struct{}{}:
+	default:
+	}
+}
+
+// changed kicks a pass when config.yaml (or the object's identity) changed; our
+// own annotation writes and informer resyncs do not.
+func (rt *runtime) changed(oldObj, newObj any) {
+	cm, ok := newObj.(*corev1.ConfigMap)
+	if !ok {
+		return
+	}
+	rt.mu.Lock()
+	delete(rt.tombstones, key(cm))
+	rt.mu.Unlock()
+	if old, ok := oldObj.(*corev1.ConfigMap); ok && old.UID == cm.UID &&
+		old.Data[contract.ThousandEyesConfigKey] == cm.Data[contract.ThousandEyesConfigKey] {
+		return
+	}
+	rt.kick()
+}
+
+// deleted remembers the ConfigMap's last valid config, so its prune and dryRun
+// still apply to its tests, and kicks a pass.
+func (rt *runtime) deleted(obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	cm, ok := obj.(*corev1.ConfigMap)
+	if !ok {
+		return
+	}
+	rt.mu.Lock()
+	k := key(cm)
+	p := rt.parse(k, cm)
+	rt.tombstones[k] = p.file
+	delete(rt.parsed, k)
+	delete(rt.reported, k)
+	rt.mu.Unlock()
+	rt.kick()
+}
+
+func key(cm *corev1.ConfigMap) string { return cm.Namespace + "/" + cm.Name }
+
+// parse returns the cached parse of cm's config.yaml. The caller holds rt.mu.
+func (rt *runtime) parse(k string, cm *corev1.ConfigMap) parsed {
+	data, ok := cm.Data[contract.ThousandEyesConfigKey]
+	if p, hit := rt.parsed[k]; hit && p.data == data && ok {
+		return p
+	}
+	p := parsed{data: data}
+	if !ok {
+		p.err = fmt.Errorf("config.yaml: key missing from ConfigMap")
+	} else {
+		p.file, p.err = config.Parse([]byte(data))
+	}
+	rt.parsed[k] = p
+	return p
+}
+
+// sources snapshots the cache into reconciler sources, plus deleted ones.
+func (rt *runtime) sources() ([]reconciler.Source, map[string]*corev1.ConfigMap) {
+	cms, _ := rt.lister.List(labels.Everything()) // the cache only lists; it cannot fail
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	objs := make(map[string]*corev1.ConfigMap, len(cms))
+	out := make([]reconciler.Source, 0, len(cms)+len(rt.tombstones))
+	for _, cm := range cms {
+		k := key(cm)
+		objs[k] = cm
+		p := rt.parse(k, cm)
+		out = append(out, reconciler.Source{Namespace: cm.Namespace, Name: cm.Name, File: p.file, Err: p.err})
+	}
+	for k, f := range rt.tombstones {
+		if _, live := objs[k]; live {
+			continue
+		}
+		ns, name := splitKey(k)
+		out = append(out, reconciler.Source{Namespace: ns, Name: name, File: f, Deleted: true})
+	}
+	return out, objs
+}
+
+func splitKey(k string) (string, string) {
+	for i := range len(k) {
+		if k[i] == '/' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return "", k
+}
+
+// forget drops tombstones whose deletes are done (or were never asked for).
+func (rt *runtime) forget(res reconciler.Result) {
+	if res.ListErr != nil {
+		return
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for k := range rt.tombstones {
+		if src, ok := res.Sources[k]; !ok || src.Err() == nil {
+			delete(rt.tombstones, k)
+		}
+	}
+}
