@@ -61,7 +61,8 @@ func splitList(data []byte) ([]json.RawMessage, error) {
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-		return nil, &Error{Problem: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "yaml: "), "unmarshal errors:")
+		return nil, &Error{Problem: "invalid YAML: " + strings.Join(strings.Fields(msg), " ")}
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(js, &items); err != nil {

@@ -1,0 +1,143 @@
+package checks
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The results of a run, the values of the result label.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+	ResultTimeout = "timeout"
+)
+
+// results lists the result label values, pre-initialised on every check.
+var results = [...]string{ResultSuccess, ResultFailure, ResultTimeout}
+
+// The lastResult values of a check that has no result of its own yet.
+const (
+	// StatePending: the check has not run yet.
+	StatePending = "pending"
+	// StateStandby: runOn: one and another replica is the runner.
+	StateStandby = "standby"
+)
+
+// Status is the state of one check as /api/v1/checks reports it.
+type Status struct {
+	Name     string   `json:"name"`
+	Type     Type     `json:"type"`
+	RunOn    RunOn    `json:"runOn"`
+	Interval Duration `json:"interval"`
+	Timeout  Duration `json:"timeout"`
+	// Runner is the member elected to run a runOn: one check.
+	Runner string `json:"runner,omitempty"`
+	// LastResult is success, failure, timeout, pending or standby.
+	LastResult string `json:"lastResult"`
+	// Error says why the last run failed.
+	Error string `json:"error,omitempty"`
+	// DurationSeconds is how long the last run took, all attempts together.
+	DurationSeconds float64 `json:"durationSeconds"`
+	// Attempts is how many attempts the last run made.
+	Attempts    int        `json:"attempts,omitempty"`
+	LastRun     *time.Time `json:"lastRun,omitempty"`
+	LastSuccess *time.Time `json:"lastSuccess,omitempty"`
+	// HTTPStatus is the status code of the last http response.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// CertExpiry is when the earliest certificate the target served expires.
+	CertExpiry *time.Time `json:"certExpiry,omitempty"`
+}
+
+// runRecord is the outcome of one run.
+type runRecord struct {
+	start    time.Time
+	duration time.Duration
+	result   string
+	err      error
+	attempts int
+	obs      observation
+}
+
+// checkState holds one check's status and metric values. Runs write it; the
+// collector and the API read it.
+type checkState struct {
+	mu       sync.Mutex
+	status   Status
+	runs     map[string]uint64
+	codes    map[int]uint64
+	buckets  []uint64 // per bucket of durationBuckets, not cumulative
+	durSum   float64
+	durCount uint64
+}
+
+// newCheckState returns the state of a check that has not run.
+func newCheckState(s Spec) *checkState {
+	st := &checkState{
+		status: Status{Name: s.Name, Type: s.Type, RunOn: s.RunOn, Interval: s.Interval,
+			Timeout: s.Timeout, LastResult: StatePending},
+		runs:    make(map[string]uint64, len(results)),
+		codes:   map[int]uint64{},
+		buckets: make([]uint64, len(durationBuckets)),
+	}
+	for _, r := range results {
+		st.runs[r] = 0
+	}
+	return st
+}
+
+// record stores the outcome of a run.
+func (c *checkState) record(r runRecord, runner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &c.status
+	start := r.start
+	st.Runner, st.LastResult, st.LastRun = runner, r.result, &start
+	st.DurationSeconds, st.Attempts, st.Error = r.duration.Seconds(), r.attempts, ""
+	if r.err != nil {
+		st.Error = r.err.Error()
+	}
+	if r.result == ResultSuccess {
+		st.LastSuccess = &start
+	}
+	st.HTTPStatus = r.obs.httpStatus
+	if r.obs.httpStatus != 0 {
+		c.codes[r.obs.httpStatus]++
+	}
+	if !r.obs.certExpiry.IsZero() {
+		exp := r.obs.certExpiry
+		st.CertExpiry = &exp
+	}
+	c.runs[r.result]++
+	c.observe(r.duration.Seconds())
+}
+
+// observe adds a duration to the histogram.
+func (c *checkState) observe(v float64) {
+	for i, upper := range durationBuckets {
+		if v <= upper {
+			c.buckets[i]++
+			break
+		}
+	}
+	c.durSum += v
+	c.durCount++
+}
+
+// standby marks that another replica runs the check.
+func (c *checkState) standby(runner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.status.Runner, c.status.LastResult, c.status.Error = runner, StateStandby, ""
+}
+
+// snapshot returns a copy of the status.
+func (c *checkState) snapshot() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+// durationBuckets are the upper bounds of meshprobe_check_duration_seconds.
+var durationBuckets = prometheus.DefBuckets
