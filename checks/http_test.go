@@ -53,13 +53,13 @@ func TestHTTPCheck(t *testing.T) {
 	env := testEnv(map[string]string{"PROBE_PW": "envpw", "PROBE_TOKEN": "tok-from-env"})
 
 	tests := []struct {
-		name       string
-		spec       string
-		result     string
-		errHas     string
-		status     int
-		attempts   int
-		errLacks   string
+		name     string
+		spec     string
+		result   string
+		errHas   string
+		status   int
+		attempts int
+		errLacks string
 	}{
 		{name: "ok", spec: `url: URL/ok`, result: ResultSuccess, status: 200},
 		{name: "wrong status", spec: `url: URL/fail`, result: ResultFailure, status: 500,
