@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
+	"time"
 )
 
 // Echo packets share the gossip UDP port with memberlist. memberlist's packets
@@ -11,15 +13,19 @@ import (
 // (244); echoMagic is none of these, so the Transport can tell them apart by the
 // first byte.
 //
-// Layout (34 bytes): magic, kind, 8-byte sequence number, 8-byte nonce, then the
-// first 16 bytes of HMAC-SHA256 over the preceding 18 bytes, keyed with a gossip
-// key. A responder answers only requests authenticated with a key it holds, with
-// a response of the same size (no amplification), authenticated with that key.
+// Layout (42 bytes): magic, kind, 8-byte sequence number, 8-byte nonce, 8-byte
+// hold time in nanoseconds, then the first 16 bytes of HMAC-SHA256 over the
+// preceding 26 bytes, keyed with a gossip key. A responder answers only requests
+// authenticated with a key it holds, with a response of the same size (no
+// amplification), authenticated with that key. The hold time is how long the
+// responder held the request, from the kernel's receive timestamp to just before
+// its reply; the prober subtracts it, so the RTT, like ping's, excludes the
+// responder's wake-up and scheduling delay.
 const (
 	echoMagic    = 0xE7
 	echoRequest  = 1
 	echoResponse = 2
-	echoHeader   = 18
+	echoHeader   = 26
 	echoTagLen   = 16
 	echoLen      = echoHeader + echoTagLen
 )
@@ -29,6 +35,7 @@ type echoPacket struct {
 	kind  byte
 	seq   uint64
 	nonce uint64
+	hold  time.Duration
 }
 
 // isEcho reports whether a UDP payload is an echo packet rather than memberlist's.
@@ -41,6 +48,7 @@ func appendEcho(dst []byte, p echoPacket, key []byte) []byte {
 	dst = append(dst[:0], echoMagic, p.kind)
 	dst = binary.BigEndian.AppendUint64(dst, p.seq)
 	dst = binary.BigEndian.AppendUint64(dst, p.nonce)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(max(p.hold, 0)))
 	mac := hmac.New(sha256.New, key)
 	mac.Write(dst)
 	return mac.Sum(dst)[:echoLen]
@@ -60,6 +68,7 @@ func parseEcho(b []byte, keys [][]byte) (p echoPacket, key []byte, ok bool) {
 			p.kind = b[1]
 			p.seq = binary.BigEndian.Uint64(b[2:10])
 			p.nonce = binary.BigEndian.Uint64(b[10:18])
+			p.hold = time.Duration(min(binary.BigEndian.Uint64(b[18:26]), math.MaxInt64))
 			return p, k, true
 		}
 	}

@@ -45,6 +45,7 @@ type pendingProbe struct {
 	peer     string
 	addr     netip.AddrPort
 	sent, rx time.Time
+	hold     time.Duration // the responder's hold time
 }
 
 func (p *prober) init() {
@@ -156,22 +157,25 @@ func (p *prober) onResponse(pkt echoPacket, from netip.AddrPort, rx time.Time) {
 		p.mu.Unlock()
 		return
 	}
+	pp.rx, pp.hold = rx, pkt.hold
 	if pp.sent.IsZero() {
-		pp.rx = rx // the sender completes it once it has recorded sent
-		p.mu.Unlock()
+		p.mu.Unlock() // the sender completes it once it has recorded sent
 		return
 	}
-	pp.rx = rx
 	delete(p.pending, pkt.seq)
 	p.mu.Unlock()
 	p.complete(pp)
 }
 
 func (p *prober) complete(pp *pendingProbe) {
-	rtt := pp.rx.Sub(pp.sent)
-	if rtt > p.timeout {
+	total := pp.rx.Sub(pp.sent)
+	if total > p.timeout {
 		p.fail(pp.peer)
 		return
+	}
+	rtt := total - pp.hold
+	if pp.hold < 0 || pp.hold > total {
+		rtt = total // a hold time longer than the round trip is bogus: ignore it
 	}
 	p.observe(pp.peer, max(rtt, 0))
 }

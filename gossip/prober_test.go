@@ -92,11 +92,12 @@ func TestProberRecordsRTTAndFailures(t *testing.T) {
 	answered := byName[sent[0].seq]
 	// A response from the wrong address is ignored.
 	p.onResponse(echoPacket{kind: echoResponse, seq: sent[0].seq}, netip.MustParseAddrPort("10.9.9.9:1"), base.Add(time.Millisecond))
-	p.onResponse(echoPacket{kind: echoResponse, seq: sent[0].seq}, answered.addr, base.Add(250*time.Microsecond))
+	// The responder held the request 50 µs: that is not network time.
+	p.onResponse(echoPacket{kind: echoResponse, seq: sent[0].seq, hold: 50 * time.Microsecond}, answered.addr, base.Add(250*time.Microsecond))
 	p.expire(base.Add(time.Second))
 
 	other := byName[sent[1].seq]
-	assert.Equal(t, map[string]time.Duration{answered.name: 250 * time.Microsecond}, rtts)
+	assert.Equal(t, map[string]time.Duration{answered.name: 200 * time.Microsecond}, rtts)
 	assert.Equal(t, map[string]int{other.name: 1}, fails, "the unanswered probe failed once")
 	assert.Empty(t, p.pending)
 }
@@ -111,15 +112,23 @@ func (p *prober) pendingTarget(t *testing.T, seq uint64) target {
 	return target{name: pp.peer, addr: pp.addr}
 }
 
+func TestProberIgnoresBogusHold(t *testing.T) {
+	var got time.Duration
+	p := &prober{timeout: time.Second, observe: func(_ string, rtt time.Duration) { got = rtt }, fail: func(string) { t.Error("not a failure") }}
+	base := time.Unix(1000, 0)
+	p.complete(&pendingProbe{peer: "x", sent: base, rx: base.Add(100 * time.Microsecond), hold: time.Millisecond})
+	assert.Equal(t, 100*time.Microsecond, got, "a hold longer than the round trip is ignored")
+}
+
 func TestEchoPacketAuthentication(t *testing.T) {
 	k1, k2 := newKey(t), newKey(t)
-	pkt := appendEcho(nil, echoPacket{kind: echoRequest, seq: 7, nonce: 9}, k2)
+	pkt := appendEcho(nil, echoPacket{kind: echoRequest, seq: 7, nonce: 9, hold: 1234}, k2)
 	require.Len(t, pkt, echoLen)
 	assert.True(t, isEcho(pkt))
 
 	got, key, ok := parseEcho(pkt, [][]byte{k1, k2})
 	require.True(t, ok, "any key of the ring verifies")
-	assert.Equal(t, echoPacket{kind: echoRequest, seq: 7, nonce: 9}, got)
+	assert.Equal(t, echoPacket{kind: echoRequest, seq: 7, nonce: 9, hold: 1234}, got)
 	assert.Equal(t, k2, key)
 
 	_, _, ok = parseEcho(pkt, [][]byte{k1})

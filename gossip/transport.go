@@ -120,6 +120,7 @@ func (t *Transport) listen(port int) error {
 		t.log.Debug("gossip: could not raise the UDP receive buffer", "err", err)
 	}
 	t.tcp, t.udp, t.port = tcp, udp, port
+	t.enableRxTimestamps()
 	return nil
 }
 
@@ -279,8 +280,9 @@ func (t *Transport) acceptLoop() {
 func (t *Transport) readLoop() {
 	defer t.wg.Done()
 	buf := make([]byte, 65536)
+	oob := make([]byte, 128)
 	for {
-		n, from, rx, err := t.readPacket(buf)
+		n, from, rx, err := t.readPacket(buf, oob)
 		if err != nil {
 			if t.closed.Load() {
 				return
@@ -324,6 +326,7 @@ func (t *Transport) handleEcho(b []byte, from netip.AddrPort, rx time.Time) {
 	case echoRequest:
 		p.kind = echoResponse
 		var buf [echoLen + sha256Overhead]byte
+		p.hold = time.Since(rx) // time spent here, which the prober subtracts
 		if err := t.writeUDP(appendEcho(buf[:0], p, key), from); err != nil {
 			t.log.Debug("gossip: answering an echo probe failed", "peer", from.String(), "err", err)
 		}
