@@ -1,0 +1,156 @@
+package podnet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bridge is the root-only Network: a Linux bridge with the host on the last address of
+// the cluster CIDR, and one network namespace plus veth pair per pod.
+type Bridge struct {
+	name    string // bridge device, also the prefix of netns names
+	cidr    *net.IPNet
+	gateway net.IP
+
+	mu   sync.Mutex
+	pods map[string]string // id -> netns
+}
+
+// NewBridge creates the bridge for clusterCIDR (e.g. "10.244.0.0/16"). id is a short
+// unique cluster id (letters and digits, at most 8) used to name devices and netns.
+func NewBridge(id, clusterCIDR string) (*Bridge, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("podnet: bridge networking needs root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		return nil, errors.New("podnet: the ip command (iproute2) is missing")
+	}
+	_, cidr, err := net.ParseCIDR(clusterCIDR)
+	if err != nil || cidr.IP.To4() == nil {
+		return nil, fmt.Errorf("podnet: cluster CIDR %q: want an IPv4 CIDR", clusterCIDR)
+	}
+	b := &Bridge{name: "mpbr" + id, cidr: cidr, gateway: lastHost(cidr), pods: map[string]string{}}
+	ones, _ := cidr.Mask.Size()
+	_ = run("ip", "link", "del", b.name) // a leftover from a crashed run with the same id
+	if err := runAll(
+		[]string{"ip", "link", "add", b.name, "type", "bridge"},
+		[]string{"ip", "addr", "add", fmt.Sprintf("%s/%d", b.gateway, ones), "dev", b.name},
+		[]string{"ip", "link", "set", b.name, "up"},
+	); err != nil {
+		_ = run("ip", "link", "del", b.name)
+		return nil, fmt.Errorf("podnet: creating bridge %s: %w", b.name, err)
+	}
+	return b, nil
+}
+
+// Isolated is true: every pod has its own network namespace.
+func (b *Bridge) Isolated() bool { return true }
+
+// Gateway is the bridge's host address.
+func (b *Bridge) Gateway() string { return b.gateway.String() }
+
+// PodIP returns ip unchanged.
+func (b *Bridge) PodIP(ip string) string { return ip }
+
+// AddPod creates netns and veth for the pod and gives it ip with a default route
+// through the bridge.
+func (b *Bridge) AddPod(id, ip string) (string, error) {
+	netns, veth := b.names(id)
+	ones, _ := b.cidr.Mask.Size()
+	_ = run("ip", "netns", "del", netns)
+	err := runAll(
+		[]string{"ip", "netns", "add", netns},
+		[]string{"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
+		[]string{"ip", "link", "set", veth, "master", b.name, "up"},
+		[]string{"ip", "-n", netns, "addr", "add", fmt.Sprintf("%s/%d", ip, ones), "dev", "eth0"},
+		[]string{"ip", "-n", netns, "link", "set", "eth0", "up"},
+		[]string{"ip", "-n", netns, "link", "set", "lo", "up"},
+		[]string{"ip", "-n", netns, "route", "add", "default", "via", b.gateway.String()},
+	)
+	if err != nil {
+		_ = run("ip", "netns", "del", netns)
+		return "", fmt.Errorf("podnet: sandbox for %s: %w", id, err)
+	}
+	b.mu.Lock()
+	b.pods[id] = netns
+	b.mu.Unlock()
+	return netns, nil
+}
+
+// DelPod deletes the pod's netns (which removes its veth pair).
+func (b *Bridge) DelPod(id string) error {
+	netns, _ := b.names(id)
+	b.mu.Lock()
+	delete(b.pods, id)
+	b.mu.Unlock()
+	if _, err := os.Stat("/run/netns/" + netns); os.IsNotExist(err) {
+		return nil
+	}
+	if err := run("ip", "netns", "del", netns); err != nil {
+		return fmt.Errorf("podnet: deleting sandbox of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Close deletes every pod sandbox and the bridge.
+func (b *Bridge) Close() error {
+	b.mu.Lock()
+	ids := make([]string, 0, len(b.pods))
+	for id := range b.pods {
+		ids = append(ids, id)
+	}
+	b.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, b.DelPod(id))
+	}
+	if err := run("ip", "link", "del", b.name); err != nil {
+		errs = append(errs, fmt.Errorf("podnet: deleting bridge %s: %w", b.name, err))
+	}
+	return errors.Join(errs...)
+}
+
+// names derives the netns and host-side veth names (at most 15 bytes) from the pod id.
+func (b *Bridge) names(id string) (netns, veth string) {
+	sum := sha256.Sum256([]byte(id))
+	h := hex.EncodeToString(sum[:])
+	return b.name + "-" + h[:12], "mpv" + h[:12]
+}
+
+func lastHost(n *net.IPNet) net.IP {
+	ip := n.IP.To4()
+	out := make(net.IP, 4)
+	for i := range 4 {
+		out[i] = ip[i] | ^n.Mask[i]
+	}
+	out[3]--
+	return out
+}
+
+func runAll(cmds ...[]string) error {
+	for _, c := range cmds {
+		if err := run(c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func run(name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

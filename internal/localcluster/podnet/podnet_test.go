@@ -1,0 +1,55 @@
+package podnet
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoopbackPodIP(t *testing.T) {
+	assert.Equal(t, "127.244.1.7", Loopback{}.PodIP("10.244.1.7"))
+	assert.Equal(t, "not-an-ip", Loopback{}.PodIP("not-an-ip"))
+}
+
+func TestLastHost(t *testing.T) {
+	_, n, err := net.ParseCIDR("10.244.0.0/16")
+	require.NoError(t, err)
+	assert.Equal(t, "10.244.255.254", lastHost(n).String())
+}
+
+// Two pods on the bridge reach each other and the host's gateway address.
+func TestBridgePodsReachEachOther(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("podnet: bridge networking needs root (network namespaces); run as root to test it")
+	}
+	if _, err := exec.LookPath("ping"); err != nil {
+		t.Skip("podnet: ping (iputils-ping) is missing; make test-deps installs it")
+	}
+	b, err := NewBridge("t"+randomID(t), "10.251.0.0/16")
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, b.Close()) })
+	nsA, err := b.AddPod("ns/a", "10.251.0.2")
+	require.NoError(t, err)
+	_, err = b.AddPod("ns/b", "10.251.1.2")
+	require.NoError(t, err)
+	for _, target := range []string{"10.251.1.2", b.Gateway()} {
+		out, err := exec.Command("ip", "netns", "exec", nsA, "ping", "-c1", "-W2", target).CombinedOutput()
+		require.NoError(t, err, "ping %s from pod a: %s", target, out)
+	}
+	require.NoError(t, b.DelPod("ns/b"))
+	out, err := exec.Command("ip", "netns", "exec", nsA, "ping", "-c1", "-W1", "10.251.1.2").CombinedOutput()
+	require.Error(t, err, "pod b is gone, ping must fail: %s", out)
+}
+
+func randomID(t *testing.T) string {
+	b := make([]byte, 3)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
