@@ -116,7 +116,8 @@ func (r *runner) attempts(parent context.Context) runRecord {
 	switch {
 	case rec.err == nil:
 		rec.result = ResultSuccess
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || !time.Now().Before(began.Add(r.spec.Timeout.D())):
+		// Connection deadlines taken from ctx can fire a moment before ctx does.
 		rec.result = ResultTimeout
 		rec.err = timeoutError(r.spec.Timeout, rec.err)
 	default:

@@ -1,0 +1,137 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// funcProber is a prober made of a function.
+type funcProber func(ctx context.Context) error
+
+func (f funcProber) probe(ctx context.Context, _ *observation) error { return f(ctx) }
+
+// concurrency tracks how many calls are in flight and the most ever seen.
+type concurrency struct {
+	mu       sync.Mutex
+	now, max int
+}
+
+func (c *concurrency) enter() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now++
+	c.max = max(c.max, c.now)
+}
+
+func (c *concurrency) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now--
+}
+
+func (c *concurrency) peak() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.max
+}
+
+// startRunner runs p as a check with the given interval and timeout (below the
+// annotation's minimums, which only Parse enforces) until the test ends.
+func startRunner(t *testing.T, sched *scheduler, name string, interval, timeout time.Duration, p prober) *runner {
+	t.Helper()
+	s := Spec{Name: name, Type: TypeTCP, Interval: Duration(interval), Timeout: Duration(timeout), RunOn: RunOnAll}
+	r := &runner{spec: s, prober: p, state: newCheckState(s), sched: sched}
+	r.start(t.Context())
+	t.Cleanup(r.stop)
+	return r
+}
+
+func TestSchedulerNeverOverlaps(t *testing.T) {
+	var c concurrency
+	var runs atomic.Int32
+	slow := funcProber(func(ctx context.Context) error {
+		c.enter()
+		defer c.leave()
+		runs.Add(1)
+		select {
+		case <-time.After(75 * time.Millisecond): // longer than the interval
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	startRunner(t, testScheduler(8), "slow", 30*time.Millisecond, 200*time.Millisecond, slow)
+	require.Eventually(t, func() bool { return runs.Load() >= 5 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, c.peak(), "a check never runs alongside itself")
+}
+
+func TestSchedulerBoundsConcurrency(t *testing.T) {
+	var c concurrency
+	var runs atomic.Int32
+	busy := funcProber(func(context.Context) error {
+		c.enter()
+		defer c.leave()
+		runs.Add(1)
+		time.Sleep(40 * time.Millisecond)
+		return nil
+	})
+	sched := testScheduler(3)
+	for i := range 10 {
+		startRunner(t, sched, "busy"+string(rune('a'+i)), 50*time.Millisecond, 45*time.Millisecond, busy)
+	}
+	require.Eventually(t, func() bool { return runs.Load() >= 40 }, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 3, c.peak())
+}
+
+func TestSchedulerHangingTargetDoesNotBlockOthers(t *testing.T) {
+	hang := funcProber(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	var fastRuns atomic.Int32
+	fast := funcProber(func(context.Context) error { fastRuns.Add(1); return nil })
+	sched := testScheduler(2)
+	hung := startRunner(t, sched, "hung", 300*time.Millisecond, 250*time.Millisecond, hang)
+	startRunner(t, sched, "fast", 20*time.Millisecond, 10*time.Millisecond, fast)
+	time.Sleep(time.Second)
+	assert.GreaterOrEqual(t, fastRuns.Load(), int32(20), "the fast check kept its schedule")
+	st := hung.state.snapshot()
+	assert.Equal(t, ResultTimeout, st.LastResult)
+	assert.Equal(t, "timed out after 250ms", st.Error)
+}
+
+func TestSchedulerRetriesWithinTimeout(t *testing.T) {
+	var attempts atomic.Int32
+	failing := funcProber(func(context.Context) error { attempts.Add(1); return errors.New("nope") })
+	s := Spec{Name: "r", Type: TypeTCP, Interval: Duration(time.Minute), Timeout: Duration(200 * time.Millisecond), Retries: 10}
+	r := &runner{spec: s, prober: failing, state: newCheckState(s), sched: testScheduler(1)}
+	start := time.Now()
+	rec := r.attempts(t.Context())
+	elapsed := time.Since(start)
+	assert.Equal(t, ResultFailure, rec.result)
+	assert.EqualError(t, rec.err, "nope")
+	// Backoffs are 75-125ms, then 150-250ms: the second would end past the 200ms budget.
+	assert.Equal(t, int32(2), attempts.Load())
+	assert.Equal(t, 2, rec.attempts)
+	assert.Less(t, elapsed, 200*time.Millisecond)
+}
+
+func TestSchedulerStopCancelsRun(t *testing.T) {
+	started := make(chan struct{})
+	hang := funcProber(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() })
+	s := Spec{Name: "h", Type: TypeTCP, Interval: Duration(time.Millisecond), Timeout: Duration(time.Hour)}
+	r := &runner{spec: s, prober: hang, state: newCheckState(s), sched: testScheduler(1)}
+	r.start(t.Context())
+	<-started
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatal("stop did not cancel the run in flight")
+	}
+	assert.Equal(t, StatePending, r.state.snapshot().LastResult, "a cancelled run reports nothing")
+}
