@@ -1,11 +1,14 @@
 package sidecar
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,4 +62,21 @@ func writeKeyFile(t testing.TB, dir string, keys ...[]byte) {
 		b.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
 	}
 	atomicWrite(t, dir, map[string]string{"keys": b.String()})
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, cancel
 }
