@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/reconciler"
 )
 
 // Controller syncs ThousandEyes tests from ConfigMaps while Run runs.
@@ -136,10 +138,28 @@ func (c *Controller) pass(ctx context.Context, rt *runtime) error {
 	c.mu.Lock()
 	c.lastPass = passStatus{at: time.Now(), err: err}
 	c.mu.Unlock()
-	if err == nil {
-		c.log.Debug("ThousandEyes sync pass done", "configmaps", len(objs), "managed", res.Managed)
+	if err == nil || !retryable(res) {
+		c.log.Debug("ThousandEyes sync pass done", "configmaps", len(objs), "managed", res.Managed, "err", err)
+		return nil
 	}
 	return err
+}
+
+// retryable reports whether a failed pass is worth retrying before the next
+// change or resync: an invalid ConfigMap is not, until it is edited.
+func retryable(res reconciler.Result) bool {
+	if res.ListErr != nil {
+		return true
+	}
+	for _, src := range res.Sources {
+		if src.Invalid {
+			continue
+		}
+		if src.Err() != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Healthy reports whether the sync loop is alive: Run is running, its informer
