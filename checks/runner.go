@@ -15,6 +15,10 @@ const (
 	backoffMax  = 2 * time.Second
 )
 
+// wakeGranularity aligns run times, so that checks due within the same few
+// milliseconds share one wakeup of the process instead of one each.
+const wakeGranularity = 10 * time.Millisecond
+
 // runner runs one check on its interval until stopped.
 type runner struct {
 	spec   Spec
@@ -56,7 +60,7 @@ func (r *runner) stop() {
 func (r *runner) loop(ctx context.Context) {
 	defer close(r.done)
 	interval := r.spec.Interval.D()
-	next := time.Now().Add(rand.N(interval))
+	next := time.Now().Add(rand.N(interval)).Truncate(wakeGranularity)
 	timer := time.NewTimer(time.Until(next))
 	defer timer.Stop()
 	for {
