@@ -13,20 +13,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 )
 
-// Agent is the running sidecar: the gossip member, the podinfo watcher and the
-// HTTP server (and, once wired, the checks engine).
+// Agent is the running sidecar: the gossip member, the checks manager, the
+// podinfo watcher and the HTTP server.
 type Agent struct {
 	cfg     Config
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	mesh    *gossip.Mesh
+	checks  *checks.Manager
 	podinfo *podInfoReader
-	info    PodInfo
-	checks  http.Handler
+
+	mu   sync.Mutex
+	info PodInfo
 }
 
 // NewAgent builds the agent from cfg; it reads the podinfo files once so that the
@@ -44,6 +47,11 @@ func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	a.mesh = mesh
+	opts := checks.Options{Namespace: cfg.PodNamespace, OwnerKind: cfg.OwnerKind, OwnerName: cfg.OwnerName}
+	if a.checks, err = checks.NewManager(log, a.reg, opts, mesh); err != nil {
+		return nil, fmt.Errorf("sidecar: %w", err)
+	}
+	_ = a.checks.Reload(info.Checks()) // an invalid annotation is logged and reported by the manager
 	return a, nil
 }
 
@@ -80,7 +88,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sidecar: listening on %s: %w", addr, err)
 	}
-	srv := newServer(newHandler(a.mesh, a.reg, a.checks, a.log), a.log)
+	srv := newServer(newHandler(a.mesh, a.reg, a.checks.Handler(), a.log), a.log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("sidecar: serving", "addr", ln.Addr().String(), "member", a.mesh.LocalName())
@@ -91,6 +99,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { meshErr <- a.mesh.Run(meshCtx) })
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	wg.Go(func() { a.podinfo.watch(watchCtx, a.cfg.PollInterval, a.onPodInfo, a.onPodInfoError) })
+	wg.Go(func() { _ = a.checks.Run(watchCtx) })
 
 	var runErr error
 	select {
@@ -129,10 +138,20 @@ func (a *Agent) shutdown(srv *http.Server, stopMesh context.CancelFunc, meshErr 
 	return errors.Join(errs...)
 }
 
-// onPodInfo applies changed labels and annotations.
+// onPodInfo applies changed labels (gossip metadata) and a changed checks
+// annotation (reloads the checks; an invalid one keeps the last good set).
 func (a *Agent) onPodInfo(info PodInfo) {
-	a.log.Info("sidecar: podinfo changed", "app", info.App(), "version", info.Version())
-	a.mesh.UpdateMeta(a.meta(info))
+	a.mu.Lock()
+	prev := a.info
+	a.info = info
+	a.mu.Unlock()
+	if info.App() != prev.App() || info.Version() != prev.Version() {
+		a.log.Info("sidecar: pod labels changed", "app", info.App(), "version", info.Version())
+		a.mesh.UpdateMeta(a.meta(info))
+	}
+	if info.Checks() != prev.Checks() {
+		_ = a.checks.Reload(info.Checks())
+	}
 }
 
 func (a *Agent) onPodInfoError(err error) {

@@ -157,6 +157,8 @@ func (l *lab) link(i int, up bool) {
 // podSpec is what a pod gets: its labels, key file and extra env or flags.
 type podSpec struct {
 	app   string
+	// checks is the meshprobe.io/checks annotation.
+	checks string
 	keys  [][]byte // nil: no key file
 	join  []int    // pods to join
 	env   []string
@@ -180,7 +182,7 @@ func (l *lab) start(i int, spec podSpec) *pod {
 	}
 	atomicWrite(l.t, p.infoDir, map[string]string{
 		"labels":      fmt.Sprintf("app=%q\npod-template-hash=\"abc\"\n", spec.app),
-		"annotations": "",
+		"annotations": fmt.Sprintf("meshprobe.io/checks=%q\n", spec.checks),
 	})
 	var seeds []string
 	for _, j := range spec.join {

@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/promtest"
 )
@@ -308,4 +310,57 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// TestSidecarChecksRunOnOne runs a runOn: one check on three replicas of one
+// Deployment: exactly one replica runs it, all agree which; when that one is
+// killed, another takes over.
+func TestSidecarChecksRunOnOne(t *testing.T) {
+	l := newLab(t, false)
+	key := newKey(t)
+	annotation := "- name: once\n  type: tcp\n  address: 127.0.0.1:1\n  interval: 1s\n  timeout: 500ms\n  runOn: one\n"
+	for i := range 3 {
+		l.start(i, podSpec{app: "web", keys: [][]byte{key}, join: []int{0, 1}, checks: annotation})
+	}
+	l.waitAlive([]int{0, 1, 2}, podNames(0, 1, 2), convergeWithin, "three replicas converge")
+
+	runner := l.waitSingleRunner([]int{0, 1, 2})
+	var idx int
+	_, err := fmt.Sscanf(runner, "lab/pod-%d/", &idx)
+	require.NoError(t, err, runner)
+	l.kill(idx)
+	rest := slices.DeleteFunc([]int{0, 1, 2}, func(i int) bool { return i == idx })
+	next := l.waitSingleRunner(rest)
+	assert.NotEqual(t, runner, next, "another replica took over")
+}
+
+// waitSingleRunner waits until every pod in pods names the same runner for the
+// check "once", exactly one of them runs it and the others stand by; it returns
+// the runner's member name.
+func (l *lab) waitSingleRunner(pods []int) string {
+	l.t.Helper()
+	var runner string
+	require.Eventually(l.t, func() bool {
+		runners, running := map[string]bool{}, 0
+		for _, i := range pods {
+			code, b, err := l.get(i, PathChecks)
+			if err != nil || code != http.StatusOK {
+				return false
+			}
+			var rep checks.Report
+			if json.Unmarshal(b, &rep) != nil || len(rep.Checks) != 1 {
+				return false
+			}
+			st := rep.Checks[0]
+			runners[st.Runner] = true
+			if st.LastResult != checks.StateStandby && st.LastResult != checks.StatePending && st.LastResult != "" {
+				running++
+			}
+		}
+		for r := range runners {
+			runner = r
+		}
+		return len(runners) == 1 && running == 1
+	}, convergeWithin, poll, "exactly one replica runs the check")
+	return runner
 }

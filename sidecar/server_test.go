@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
 )
 
@@ -96,6 +97,20 @@ func TestAgentAppliesPodInfoChanges(t *testing.T) {
 	assert.Equal(t, "2.0", members.Members[0].Meta.AppVersion)
 	assert.True(t, members.Status.Alone)
 
+	// The checks annotation reloads live; an invalid one keeps the last good set.
+	atomicWrite(t, info, map[string]string{"labels": "app=\"v2\"\n",
+		"annotations": "meshprobe.io/checks=\"- name: db\\n  type: tcp\\n  address: 127.0.0.1:1\\n\"\n"})
+	require.Eventually(t, func() bool {
+		rep := getChecks(t, base)
+		return len(rep.Checks) == 1 && rep.Checks[0].Name == "db"
+	}, 5*time.Second, 20*time.Millisecond)
+	atomicWrite(t, info, map[string]string{"labels": "app=\"v2\"\n",
+		"annotations": "meshprobe.io/checks=\"- name: db\\n  type: nosuch\\n\"\n"})
+	require.Eventually(t, func() bool { return !getChecks(t, base).LastReloadSuccessful }, 5*time.Second, 20*time.Millisecond)
+	rep := getChecks(t, base)
+	assert.Contains(t, rep.LastReloadError, "nosuch")
+	require.Len(t, rep.Checks, 1, "the last good set keeps running")
+
 	cancel()
 	select {
 	case err := <-done:
@@ -103,4 +118,14 @@ func TestAgentAppliesPodInfoChanges(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the agent did not stop")
 	}
+}
+
+func getChecks(t *testing.T, base string) checks.Report {
+	t.Helper()
+	resp, err := http.Get(base + PathChecks)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var rep checks.Report
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+	return rep
 }
