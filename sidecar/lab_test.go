@@ -156,13 +156,13 @@ func (l *lab) link(i int, up bool) {
 
 // podSpec is what a pod gets: its labels, key file and extra env or flags.
 type podSpec struct {
-	app   string
+	app string
 	// checks is the meshprobe.io/checks annotation.
 	checks string
-	keys  [][]byte // nil: no key file
-	join  []int    // pods to join
-	env   []string
-	flags []string
+	keys   [][]byte // nil: no key file
+	join   []int    // pods to join
+	env    []string
+	flags  []string
 }
 
 // start runs pod i.
