@@ -1,0 +1,82 @@
+package heartbeat
+
+import (
+	"errors"
+	"time"
+)
+
+// Environment variables the heartbeat API reads, as k8s-heartbeat names them.
+const (
+	// EnvAuthToken holds the token that clients send as ?token= or in an
+	// Authorization Basic or Bearer header.
+	EnvAuthToken = "AUTH_TOKEN_BASIC"
+	// EnvRateLimit holds the per-client-IP budget in the "3600-H" format, or "off".
+	EnvRateLimit = "RATE_LIMIT"
+)
+
+// DefaultAddr is the heartbeat API's listen address.
+const DefaultAddr = ":8082"
+
+// Config configures the heartbeat server.
+type Config struct {
+	// Addr is the listen address. Default ":8082".
+	Addr string
+	// Token is the AUTH_TOKEN_BASIC token. Required unless InsecureNoAuth is set.
+	Token string
+	// InsecureNoAuth serves the API without a token. For local trials only.
+	InsecureNoAuth bool
+	// RateLimit is each client IP's request budget; the zero Rate is unlimited.
+	// Default 3600 per hour, as k8s-heartbeat documents.
+	RateLimit Rate
+	// MaxClients bounds how many client IPs the rate limiter tracks at once;
+	// when that many are inside their window, new clients get 429. Default 100000.
+	MaxClients int
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown. Default 5s.
+	ShutdownTimeout time.Duration
+	// Now is the clock of the rate limiter. Default time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns the defaults; the token must still be set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		RateLimit:       Rate{Limit: 3600, Period: time.Hour},
+		MaxClients:      100_000,
+		ShutdownTimeout: 5 * time.Second,
+		Now:             time.Now,
+	}
+}
+
+// LoadEnv sets Token and RateLimit from AUTH_TOKEN_BASIC and RATE_LIMIT when they
+// are set, using getenv (os.Getenv in production).
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	if tok := getenv(EnvAuthToken); tok != "" {
+		c.Token = tok
+	}
+	if s := getenv(EnvRateLimit); s != "" {
+		r, err := ParseRate(s)
+		if err != nil {
+			return err
+		}
+		c.RateLimit = r
+	}
+	return nil
+}
+
+// validate refuses a configuration that would serve without protection by mistake.
+func (c *Config) validate() error {
+	switch {
+	case c.Token == "" && !c.InsecureNoAuth:
+		return errors.New("heartbeat: no token: set " + EnvAuthToken + " (or pass --insecure-no-auth to serve without one)")
+	case c.Token != "" && c.InsecureNoAuth:
+		return errors.New("heartbeat: both a token and --insecure-no-auth are given: choose one")
+	case c.Addr == "":
+		return errors.New("heartbeat: empty listen address")
+	case !c.RateLimit.Unlimited() && (c.RateLimit.Limit < 0 || c.RateLimit.Period <= 0):
+		return errors.New("heartbeat: invalid rate limit " + c.RateLimit.String())
+	case c.MaxClients < 1 || c.ShutdownTimeout <= 0 || c.Now == nil:
+		return errors.New("heartbeat: MaxClients, ShutdownTimeout and Now must be set (start from DefaultConfig)")
+	}
+	return nil
+}

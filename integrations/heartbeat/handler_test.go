@@ -1,0 +1,210 @@
+package heartbeat
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testToken = "dGVzdDp0ZXN0"
+
+type testServer struct {
+	url  string
+	reg  *prometheus.Registry
+	logs *bytes.Buffer
+	clk  *fakeClock
+}
+
+func startTestServer(t *testing.T, mutate func(*Config)) testServer {
+	t.Helper()
+	c := newStaticCache(t, loadObjects(t, "testdata/verdicts/deployment-healthy.yaml")...)
+	cfg := DefaultConfig()
+	cfg.Token = testToken
+	clk := newFakeClock()
+	cfg.Now = clk.now
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	logs := &bytes.Buffer{}
+	reg := prometheus.NewRegistry()
+	s, err := NewServer(cfg, c, staticMesh{"shop/Deployment/web": 2}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), reg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return testServer{url: srv.URL, reg: reg, logs: logs, clk: clk}
+}
+
+func do(t *testing.T, method, url string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, body
+}
+
+func TestHandlerAuthAndRouting(t *testing.T) {
+	ts := startTestServer(t, nil)
+	web := ts.url + "/api/healthz/shop/deployment/web"
+	tests := []struct {
+		name, method, url string
+		header            http.Header
+		wantCode          int
+		wantBody          string
+	}{
+		{"no token", "GET", web, nil, 401, "authentication required"},
+		{"wrong query token", "GET", web + "?token=nope", nil, 403, "wrong token"},
+		{"query token", "GET", web + "?token=" + testToken, nil, 200, `"status":"healthy"`},
+		{"basic header", "GET", web, http.Header{"Authorization": {"Basic " + testToken}}, 200, `"status":"healthy"`},
+		{"bearer header", "GET", web, http.Header{"Authorization": {"Bearer " + testToken}}, 200, `"status":"healthy"`},
+		{"lower-case scheme", "GET", web, http.Header{"Authorization": {"bearer " + testToken}}, 200, `"status":"healthy"`},
+		{"wrong bearer", "GET", web, http.Header{"Authorization": {"Bearer x" + testToken}}, 403, "wrong token"},
+		{"other scheme is no token", "GET", web, http.Header{"Authorization": {"Digest " + testToken}}, 401, ""},
+		{"unknown workload", "GET", ts.url + "/api/healthz/shop/deployment/nope?token=" + testToken, nil, 404, `"status":"unknown"`},
+		{"unknown workload needs auth first", "GET", ts.url + "/api/healthz/shop/deployment/nope", nil, 401, ""},
+		{"bad kind", "GET", ts.url + "/api/healthz/shop/job/web?token=" + testToken, nil, 404, `kind \"job\"`},
+		{"unknown path", "GET", ts.url + "/metrics", nil, 404, "no such endpoint"},
+		{"bad method", "POST", web + "?token=" + testToken, nil, 405, "use GET or HEAD"},
+		{"own health", "GET", ts.url + "/healthz", nil, 200, `"status":"ok"`},
+		{"own health bad method", "DELETE", ts.url + "/healthz", nil, 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, tt.method, tt.url, tt.header)
+			assert.Equal(t, tt.wantCode, resp.StatusCode, string(body))
+			assert.Contains(t, string(body), tt.wantBody)
+			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			switch tt.wantCode {
+			case 401:
+				assert.Equal(t, []string{`Basic realm="meshprobe heartbeat"`, `Bearer realm="meshprobe heartbeat"`}, resp.Header.Values("WWW-Authenticate"))
+			case 405:
+				assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+			}
+		})
+	}
+	assert.NotContains(t, ts.logs.String(), testToken, "tokens must never be logged")
+	assert.InDelta(t, 4, counterValue(t, ts.reg, KindDeployment, "200"), 0)
+	assert.InDelta(t, 1, counterValue(t, ts.reg, kindUnknown, "404"), 0)
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, kind, code string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range families {
+		if mf.GetName() != "meshprobe_heartbeat_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			if labels["kind"] == kind && labels["code"] == code {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series kind=%s code=%s", kind, code)
+	return 0
+}
+
+func TestHandlerHEAD(t *testing.T) {
+	ts := startTestServer(t, nil)
+	for _, tt := range []struct {
+		path string
+		code int
+	}{
+		{"/api/healthz/shop/deployment/web?token=" + testToken, 200},
+		{"/api/healthz/shop/deployment/nope?token=" + testToken, 404},
+		{"/api/healthz/shop/deployment/web", 401},
+		{"/healthz", 200},
+	} {
+		get, getBody := do(t, "GET", ts.url+tt.path, nil)
+		head, headBody := do(t, "HEAD", ts.url+tt.path, nil)
+		assert.Equal(t, tt.code, get.StatusCode, tt.path)
+		assert.Equal(t, get.StatusCode, head.StatusCode, tt.path)
+		assert.NotEmpty(t, getBody)
+		assert.Empty(t, headBody, "HEAD has no body")
+		assert.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+	}
+}
+
+func TestHandlerRateLimit(t *testing.T) {
+	ts := startTestServer(t, func(c *Config) { c.RateLimit = Rate{Limit: 2, Period: time.Minute} })
+	web := ts.url + "/api/healthz/shop/deployment/web"
+	resp, _ := do(t, "GET", web+"?token="+testToken, nil)
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "2", resp.Header.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "1", resp.Header.Get("X-RateLimit-Remaining"))
+	resp, _ = do(t, "GET", web, nil) // unauthenticated requests count too
+	require.Equal(t, 401, resp.StatusCode)
+	ts.clk.step(20 * time.Second)
+	resp, body := do(t, "GET", web+"?token="+testToken, nil)
+	require.Equal(t, 429, resp.StatusCode)
+	assert.Equal(t, "40", resp.Header.Get("Retry-After"))
+	assert.Contains(t, string(body), "rate limit exceeded")
+	resp, _ = do(t, "GET", ts.url+"/healthz", nil)
+	assert.Equal(t, 200, resp.StatusCode, "/healthz is not rate limited")
+	ts.clk.step(40 * time.Second)
+	resp, _ = do(t, "GET", web+"?token="+testToken, nil)
+	assert.Equal(t, 200, resp.StatusCode, "the next window admits requests again")
+	assert.InDelta(t, 1, counterValue(t, ts.reg, KindDeployment, "429"), 0)
+}
+
+func TestHandlerVerdictBody(t *testing.T) {
+	ts := startTestServer(t, nil)
+	resp, body := do(t, "GET", ts.url+"/api/healthz/shop/deployment/web?token="+testToken, nil)
+	require.Equal(t, 200, resp.StatusCode)
+	var v Verdict
+	require.NoError(t, json.Unmarshal(body, &v))
+	assert.Equal(t, StatusHealthy, v.Status)
+	assert.Equal(t, &Replicas{Desired: 2, Updated: 2, Ready: 2, Available: 2}, v.Replicas)
+	assert.Equal(t, &MeshSummary{Injected: 2, Alive: 2}, v.Mesh)
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+}
+
+func TestNewServerRefusesWithoutToken(t *testing.T) {
+	c := newStaticCache(t)
+	log := slog.New(slog.DiscardHandler)
+	cfg := DefaultConfig()
+	_, err := NewServer(cfg, c, nil, log, prometheus.NewRegistry())
+	require.ErrorContains(t, err, "AUTH_TOKEN_BASIC")
+	require.ErrorContains(t, err, "--insecure-no-auth")
+
+	cfg.InsecureNoAuth = true
+	s, err := NewServer(cfg, c, nil, log, prometheus.NewRegistry())
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/api/healthz/shop/deployment/web", nil))
+	assert.Equal(t, 404, rec.Code, "no auth needed; the workload is unknown")
+}
+
+func TestLoadEnv(t *testing.T) {
+	env := map[string]string{EnvAuthToken: "s3cret", EnvRateLimit: "10-M"}
+	cfg := DefaultConfig()
+	require.NoError(t, cfg.LoadEnv(func(k string) string { return env[k] }))
+	assert.Equal(t, "s3cret", cfg.Token)
+	assert.Equal(t, Rate{10, time.Minute}, cfg.RateLimit)
+
+	env[EnvRateLimit] = "lots"
+	err := cfg.LoadEnv(func(k string) string { return env[k] })
+	require.ErrorContains(t, err, `RATE_LIMIT "lots"`)
+	assert.False(t, strings.Contains(err.Error(), "s3cret"))
+}

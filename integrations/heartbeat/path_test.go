@@ -1,0 +1,66 @@
+package heartbeat
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParsePath(t *testing.T) {
+	tests := []struct {
+		path    string
+		want    Target
+		wantErr string
+	}{
+		{"/api/healthz/shop/deployment/web", Target{"shop", KindDeployment, "web"}, ""},
+		{"/api/healthz/kube-system/daemonset/kube-proxy", Target{"kube-system", KindDaemonSet, "kube-proxy"}, ""},
+		{"/api/healthz/db/statefulset/pg.primary", Target{"db", KindStatefulSet, "pg.primary"}, ""},
+		{"/api/healthz/shop/deployment/web/", Target{}, "want /api/healthz/{namespace}/{kind}/{name}"},
+		{"/api/healthz/shop/deployment", Target{}, "want /api/healthz/{namespace}/{kind}/{name}"},
+		{"/api/healthz/shop/cronjob/web", Target{}, `kind "cronjob"`},
+		{"/api/healthz/shop/Deployment/web", Target{}, `kind "Deployment"`},
+		{"/api/healthz/Shop/deployment/web", Target{}, `namespace "Shop"`},
+		{"/api/healthz//deployment/web", Target{}, `namespace ""`},
+		{"/api/healthz/shop/deployment/", Target{}, `name ""`},
+		{"/api/healthz/shop/deployment/we_b", Target{}, `name "we_b"`},
+		{"/api/healthz/" + strings.Repeat("a", 64) + "/deployment/web", Target{}, "namespace"},
+		{"/healthz", Target{}, "not under /api/healthz/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got, err := ParsePath(tt.path)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func FuzzParsePath(f *testing.F) {
+	for _, s := range []string{
+		"/api/healthz/shop/deployment/web", "/api/healthz/a/statefulset/b.c", "/api/healthz///",
+		"/api/healthz/x/daemonset/" + strings.Repeat("y", 300), "/api/healthz/\x00/deployment/\xff",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got, err := ParsePath(p)
+		if err != nil {
+			if len(err.Error()) > 400 {
+				t.Fatalf("error message too long (%d bytes): untrusted input must be truncated", len(err.Error()))
+			}
+			return
+		}
+		if APIPrefix+got.Namespace+"/"+got.Kind+"/"+got.Name != p {
+			t.Fatalf("ParsePath(%q) = %+v does not round-trip", p, got)
+		}
+		if got.Namespace == "" || got.Name == "" || strings.ContainsAny(got.Namespace+got.Name, "/?#% ") {
+			t.Fatalf("ParsePath(%q) accepted an invalid name: %+v", p, got)
+		}
+	})
+}
