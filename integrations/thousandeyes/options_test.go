@@ -1,0 +1,75 @@
+package thousandeyes
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOptionsEnvAndFlags(t *testing.T) {
+	o := DefaultOptions()
+	env := map[string]string{"TE_API_URL": "http://fake/v7", "TE_API_TOKEN_FILE": "/tok", "TE_AID": "42"}
+	o.LoadEnv(func(k string) string { return env[k] })
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	o.RegisterFlags(fs)
+	require.NoError(t, fs.Parse([]string{"--thousandeyes-aid=7", "--thousandeyes-prune", "--thousandeyes-selector=team=a"}))
+	assert.Equal(t, "http://fake/v7", o.APIURL)
+	assert.Equal(t, "/tok", o.TokenFile)
+	assert.Equal(t, "7", o.AID, "flags win over env")
+	assert.True(t, o.Prune)
+	assert.Equal(t, "team=a", o.Selector)
+}
+
+func TestNewValidation(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.DiscardHandler)
+	_, err := New(log, reg, nil, DefaultOptions())
+	require.ErrorIs(t, err, ErrNotConfigured)
+
+	for name, mod := range map[string]func(*Options){
+		"selector": func(o *Options) { o.Selector = "a in (" },
+		"share":    func(o *Options) { o.BudgetShare = 1.5 },
+		"resync":   func(o *Options) { o.Resync = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := DefaultOptions()
+			o.Token = "x"
+			mod(&o)
+			_, err := New(log, reg, nil, o)
+			require.ErrorContains(t, err, "thousandeyes:")
+		})
+	}
+
+	o := DefaultOptions()
+	o.Token = "x"
+	a, err := New(log, reg, nil, o)
+	require.NoError(t, err)
+	b, err := New(log, reg, nil, o)
+	require.NoError(t, err, "a second controller reuses the registered metrics")
+	a.metrics.ops.WithLabelValues("list", "success").Inc()
+	assert.Equal(t, float64(1), testutil.ToFloat64(b.metrics.ops.WithLabelValues("list", "success")))
+	assert.Equal(t, 2+4*3, testutil.CollectAndCount(a.metrics.ops), "label sets are pre-initialised")
+	require.ErrorContains(t, a.Healthy(), "not running")
+}
+
+func TestTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.TokenFile = filepath.Join(dir, "token")
+	_, err := o.token()
+	require.ErrorContains(t, err, "reading token file")
+	require.NoError(t, os.WriteFile(o.TokenFile, []byte("  s3cret\n"), 0o600))
+	tok, err := o.token()
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret", tok)
+	require.NoError(t, os.WriteFile(o.TokenFile, []byte("\n"), 0o600))
+	_, err = o.token()
+	require.ErrorContains(t, err, "is empty")
+}
