@@ -54,12 +54,8 @@ func (b *budget) wait(ctx context.Context) error {
 	until := b.blockedUntil
 	b.mu.Unlock()
 	if d := time.Until(until); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 	return b.limiter.Wait(ctx)

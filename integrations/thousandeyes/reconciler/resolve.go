@@ -38,41 +38,43 @@ func (c *catalog) stale(ttl time.Duration, pass uint64, name string) bool {
 }
 
 func (n *names) agentID(ctx context.Context, pass uint64, ref config.Ref) (string, error) {
-	if ref.IsID() {
-		return string(ref), nil
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.agents.stale(n.ttl, pass, string(ref)) {
+	return n.lookup(ctx, pass, ref, "agent", &n.agents, func(ctx context.Context) (map[string][]string, error) {
 		list, err := n.api.ListAgents(ctx)
-		if err != nil {
-			return "", err
-		}
-		n.agents = catalog{byName: map[string][]string{}, fetchedAt: time.Now(), pass: pass}
+		byName := map[string][]string{}
 		for _, a := range list {
-			n.agents.byName[a.AgentName] = append(n.agents.byName[a.AgentName], a.AgentID)
+			byName[a.AgentName] = append(byName[a.AgentName], a.AgentID)
 		}
-	}
-	return pick("agent", n.agents.byName, string(ref))
+		return byName, err
+	})
 }
 
 func (n *names) ruleID(ctx context.Context, pass uint64, ref config.Ref) (string, error) {
+	return n.lookup(ctx, pass, ref, "alert rule", &n.rules, func(ctx context.Context) (map[string][]string, error) {
+		list, err := n.api.ListAlertRules(ctx)
+		byName := map[string][]string{}
+		for _, r := range list {
+			byName[r.RuleName] = append(byName[r.RuleName], r.RuleID)
+		}
+		return byName, err
+	})
+}
+
+// lookup resolves ref through cat, refetching it when stale.
+func (n *names) lookup(ctx context.Context, pass uint64, ref config.Ref, kind string, cat *catalog,
+	fetch func(context.Context) (map[string][]string, error)) (string, error) {
 	if ref.IsID() {
 		return string(ref), nil
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.rules.stale(n.ttl, pass, string(ref)) {
-		list, err := n.api.ListAlertRules(ctx)
+	if cat.stale(n.ttl, pass, string(ref)) {
+		byName, err := fetch(ctx)
 		if err != nil {
 			return "", err
 		}
-		n.rules = catalog{byName: map[string][]string{}, fetchedAt: time.Now(), pass: pass}
-		for _, r := range list {
-			n.rules.byName[r.RuleName] = append(n.rules.byName[r.RuleName], r.RuleID)
-		}
+		*cat = catalog{byName: byName, fetchedAt: time.Now(), pass: pass}
 	}
-	return pick("alert rule", n.rules.byName, string(ref))
+	return pick(kind, cat.byName, string(ref))
 }
 
 func pick(kind string, byName map[string][]string, name string) (string, error) {
