@@ -12,7 +12,9 @@ type Membership interface {
 	// LocalName is this sidecar's member name.
 	LocalName() string
 	// OwnerPeers lists the names of the live members whose pod has the given
-	// owner, including this sidecar itself.
+	// owner, including this sidecar itself, also before it has joined anyone.
+	// A sidecar that is not in its own list (it is leaving the mesh) runs no
+	// runOn: one checks.
 	OwnerPeers(namespace, ownerKind, ownerName string) []string
 }
 
@@ -57,16 +59,12 @@ type election struct {
 
 // runner returns the member that runs check name and whether that is us. A pod
 // without an owner, or a sidecar without membership, is its owner's only replica.
-// We count ourselves as live even before the mesh lists us.
 func (e election) runner(name string) (string, bool) {
 	if e.membership == nil || e.ownerKind == "" {
 		return "", true
 	}
 	self := e.membership.LocalName()
 	peers := e.membership.OwnerPeers(e.namespace, e.ownerKind, e.ownerName)
-	if !slices.Contains(peers, self) {
-		peers = append(slices.Clip(peers), self)
-	}
 	winner := Rendezvous(e.namespace+"/"+e.ownerKind+"/"+e.ownerName+"/"+name, peers)
-	return winner, winner == self
+	return winner, winner == self && slices.Contains(peers, self)
 }

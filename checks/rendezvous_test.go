@@ -125,10 +125,19 @@ func TestElection(t *testing.T) {
 			assert.Equal(t, elected[1], elected[2])
 		}
 	})
-	t.Run("self counts as live before the mesh lists it", func(t *testing.T) {
-		e := election{membership: &staticMembership{self: "a"}, namespace: "ns", ownerKind: "StatefulSet", ownerName: "db"}
+	t.Run("alone, a replica runs everything", func(t *testing.T) {
+		e := election{membership: &staticMembership{self: "a", peers: []string{"a"}}, namespace: "ns", ownerKind: "StatefulSet", ownerName: "db"}
 		who, ok := e.runner("c")
 		assert.True(t, ok)
 		assert.Equal(t, "a", who)
+	})
+	t.Run("a leaving replica, absent from its own list, runs nothing", func(t *testing.T) {
+		for _, peers := range [][]string{nil, {"b"}} {
+			e := election{membership: &staticMembership{self: "a", peers: peers}, namespace: "ns", ownerKind: "StatefulSet", ownerName: "db"}
+			for i := range 20 {
+				_, ok := e.runner(fmt.Sprintf("c%d", i))
+				assert.False(t, ok)
+			}
+		}
 	})
 }
