@@ -176,7 +176,7 @@ func podTemplate(app string) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
 		Spec: corev1.PodSpec{
-			Containers:                   []corev1.Container{{Name: "app", Image: "registry.example/" + app + ":1"}},
+			Containers:                    []corev1.Container{{Name: "app", Image: "registry.example/" + app + ":1"}},
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
 		},
 	}
