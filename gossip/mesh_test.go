@@ -3,6 +3,7 @@ package gossip
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -216,4 +217,21 @@ func TestMeshLinkDelayInHistogram(t *testing.T) {
 	assert.GreaterOrEqual(t, 2*bucketCount(h, 0.025), h.GetSampleCount(), "echo: the median is within 15..25 ms")
 	// Member 1's own probes to member 0 leave late as well.
 	assert.Zero(t, bucketCount(histogramFor(t, ms[1], "app", ProbeEcho), 0.01))
+}
+
+func TestMeshJoinsSeedsByHostName(t *testing.T) {
+	kf := keyDir(t)
+	writeKeys(t, kf, newKey(t))
+	seed := startCluster(t, 1, kf, nil)[0]
+	cfg := testConfig(t, "ns/dns/00000007", kf)
+	cfg.Join = []string{fmt.Sprintf("localhost:%d", seed.Addr().Port())} // resolved on every attempt
+	joiner := startMesh(t, cfg)
+	waitConverged(t, []*running{seed, joiner}, 2)
+
+	// A member's own address among the resolved seeds is skipped.
+	self := netip.MustParseAddrPort("127.0.0.1:7946")
+	m := &Mesh{cfg: Config{Join: []string{"localhost:7946", "127.0.0.1:7000", "bad-seed"}}, selfAddr: self, log: joiner.log}
+	got := m.resolveSeeds(t.Context())
+	assert.NotContains(t, got, "127.0.0.1:7946")
+	assert.Contains(t, got, "127.0.0.1:7000")
 }

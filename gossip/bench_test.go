@@ -1,0 +1,117 @@
+//go:build unix
+
+package gossip
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkMesh measures, for meshes of 50, 200 and 500 in-process members on
+// loopback (real UDP and TCP sockets, encryption on, the default timings):
+//   - converge-s: from the first join until every member lists every other;
+//   - pkts/member/s and cpu-ms/member/s: UDP packets (in+out) and CPU time per
+//     member per second in a steady 10 s window (flat as N grows: bounded probing);
+//   - dead-s: from killing one member until every other marks it dead.
+//
+// Run: go test -run '^$' -bench BenchmarkMesh -benchtime 1x ./gossip/
+func BenchmarkMesh(b *testing.B) {
+	for _, n := range []int{50, 200, 500} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			for range b.N {
+				benchMesh(b, n)
+			}
+		})
+	}
+}
+
+func benchMesh(b *testing.B, n int) {
+	kf := keyDir(b)
+	writeKeys(b, kf, newKey(b))
+	ms := make([]*Mesh, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	start := time.Now()
+	for i := range ms {
+		cfg := DefaultConfig()
+		cfg.Name = fmt.Sprintf("bench/pod-%d/%08x", i, i)
+		cfg.Meta = Meta{Pod: fmt.Sprintf("pod-%d", i), Namespace: "bench", Node: fmt.Sprintf("node-%d", i%10), App: "bench"}
+		cfg.BindAddr, cfg.BindPort, cfg.Join, cfg.KeyFile = "127.0.0.1", 0, nil, kf
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		if i > 0 {
+			cfg.Join = []string{ms[0].Addr().String()}
+		}
+		m, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ms[i] = m
+		wg.Go(func() { _ = m.Run(ctx) })
+		for !m.Addr().IsValid() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(b, 120*time.Second, "convergence", func() bool { return allSee(ms, n-1) })
+	b.ReportMetric(time.Since(start).Seconds(), "converge-s")
+
+	pkts0, cpu0, t0 := packets(ms), cpuTime(), time.Now()
+	time.Sleep(10 * time.Second)
+	secs := time.Since(t0).Seconds()
+	b.ReportMetric(float64(packets(ms)-pkts0)/float64(n)/secs, "pkts/member/s")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(n)/secs, "cpu-ms/member/s")
+
+	victim := ms[n-1]
+	killStart := time.Now()
+	if err := victim.memberlist().Shutdown(); err != nil {
+		b.Fatal(err)
+	}
+	waitFor(b, 120*time.Second, "dead detection", func() bool {
+		for _, m := range ms[:n-1] {
+			if m.stats.numPeers() != n-2 {
+				return false
+			}
+		}
+		return true
+	})
+	b.ReportMetric(time.Since(killStart).Seconds(), "dead-s")
+}
+
+func allSee(ms []*Mesh, peers int) bool {
+	for _, m := range ms {
+		if m.stats.numPeers() != peers {
+			return false
+		}
+	}
+	return true
+}
+
+func waitFor(b *testing.B, limit time.Duration, what string, cond func() bool) {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("%s did not happen within %s", what, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func packets(ms []*Mesh) uint64 {
+	var n uint64
+	for _, m := range ms {
+		st := m.TransportStats()
+		n += st.PacketsIn + st.PacketsOut
+	}
+	return n
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
