@@ -127,7 +127,10 @@ func (c *Controller) loop(ctx context.Context, rt *runtime) {
 // pass runs one reconciler pass and reports it.
 func (c *Controller) pass(ctx context.Context, rt *runtime) error {
 	c.passStart.Store(time.Now().UnixNano())
-	defer c.passStart.Store(0)
+	defer func() {
+		c.beat.Store(time.Now().UnixNano()) // before clearing passStart, so Healthy never sees a stale beat
+		c.passStart.Store(0)
+	}()
 	sources, objs := rt.sources()
 	pctx, cancel := context.WithTimeout(ctx, c.opts.PassTimeout)
 	res := rt.rec.Sync(pctx, sources)
