@@ -121,7 +121,7 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
 	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14 of stat
 	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
-	const clkTck = 100                                // USER_HZ on Linux
+	const clkTck = 100                               // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clkTck
 }
 
