@@ -61,6 +61,10 @@ func (cp *ControlPlane) apiServerArgs(port int) []string {
 		// Webhook Services resolve to their endpoints (pod IPs): there is no kube-proxy.
 		"--enable-aggregator-routing=true",
 		"--allow-privileged=true",
+		// Node agents (internal/localcluster/kubelet) serve logs with CA-signed certificates.
+		"--kubelet-client-certificate=" + f.kubeletCert, "--kubelet-client-key=" + f.kubeletK,
+		"--kubelet-certificate-authority=" + f.caCert,
+		"--kubelet-preferred-address-types=InternalIP",
 		"--cert-dir=" + filepath.Join(cp.Dir, "pki"),
 		"--v=1",
 	}

@@ -15,6 +15,7 @@ type pkiFiles struct {
 	caCert, caKey         string
 	servingCert, servingK string
 	adminCert, adminKey   string
+	kubeletCert, kubeletK string
 	saKey, saPub          string
 	admin                 *KeyPair
 }
@@ -44,6 +45,13 @@ func (cp *ControlPlane) writePKI() error {
 		return err
 	}
 	if f.adminCert, f.adminKey, err = f.admin.Write(dir, "admin"); err != nil {
+		return err
+	}
+	kubeletClient, err := ca.IssueClient("kube-apiserver-kubelet-client", []string{"system:masters"}, certValidity)
+	if err != nil {
+		return err
+	}
+	if f.kubeletCert, f.kubeletK, err = kubeletClient.Write(dir, "apiserver-kubelet-client"); err != nil {
 		return err
 	}
 	priv, pub, err := NewSigningKey()
