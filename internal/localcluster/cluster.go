@@ -185,8 +185,8 @@ func (c *Cluster) startNodes(ctx, runCtx context.Context) error {
 		c.cfg.Logger.Info("registering node", "node", name)
 		k, err := kubelet.Start(runCtx, kubelet.Config{
 			NodeName: name, Client: c.Client, Network: c.net,
-			Images: kubelet.Images{BinDir: c.cfg.BinDir, Helper: c.cfg.Helper},
-			Dir:    filepath.Join(c.cfg.Dir, "nodes", name),
+			Images:     kubelet.Images{BinDir: c.cfg.BinDir, Helper: c.cfg.Helper},
+			Dir:        filepath.Join(c.cfg.Dir, "nodes", name),
 			Nameserver: c.net.Gateway(), APIServerHost: host, APIServerPort: port,
 			CA: c.ControlPlane.CA, Resolve: c.DNS.Lookup,
 			Logger: c.cfg.Logger.With("component", "kubelet"),

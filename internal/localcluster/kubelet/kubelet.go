@@ -12,8 +12,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -224,4 +224,3 @@ func (k *Kubelet) Close() {
 func (k *Kubelet) NodeIP() string { return k.cfg.Network.Gateway() }
 
 func hostPortString(host string, port int) string { return net.JoinHostPort(host, fmt.Sprint(port)) }
-

@@ -127,4 +127,3 @@ func follow(ctx context.Context, w http.ResponseWriter, f *os.File) {
 		}
 	}
 }
-
