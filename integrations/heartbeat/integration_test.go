@@ -53,7 +53,7 @@ func countingConfig(cfg *rest.Config, n *atomic.Int64) *rest.Config {
 
 // startHeartbeat runs the heartbeat API on a loopback port from informer caches
 // that count their API requests in apiRequests.
-func startHeartbeat(t *testing.T, cfg *rest.Config, apiRequests *atomic.Int64, mutate func(*heartbeat.Config)) string {
+func startHeartbeat(t testing.TB, cfg *rest.Config, apiRequests *atomic.Int64, mutate func(*heartbeat.Config)) string {
 	t.Helper()
 	client, err := kubernetes.NewForConfig(countingConfig(cfg, apiRequests))
 	require.NoError(t, err)
