@@ -114,3 +114,30 @@ const (
 	// DefaultTEAPIURL is the ThousandEyes API v7 base URL.
 	DefaultTEAPIURL = "https://api.thousandeyes.com/v7"
 )
+
+// Control-plane trust: the gossip-key copies, missed injections and the built-in
+// webhook certificates (integrations/gossipkeys, missedinjection, webhookcerts).
+const (
+	// AnnotationRotateKey on the source gossip-key Secret (in the control plane's
+	// namespace) requests a key rotation: set it to any value it has not had before.
+	AnnotationRotateKey = "meshprobe.io/rotate-key"
+	// LabelGossipKeyCopy ("true") marks the per-namespace copies of the gossip-key
+	// Secret that the leader maintains.
+	LabelGossipKeyCopy = "meshprobe.io/gossip-key-copy"
+	// LabelManagedBy is the conventional label naming the tool that manages an
+	// object; meshprobe sets it to ManagedBy on the Secrets it creates.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is meshprobe's value of LabelManagedBy.
+	ManagedBy = "meshprobe"
+	// WebhookConfigName is the MutatingWebhookConfiguration of the injector.
+	WebhookConfigName = "meshprobe"
+	// WebhookServiceName is the Service in front of the webhook replicas; the
+	// serving certificate names <service>.<namespace>.svc.
+	WebhookServiceName = "meshprobe-webhook"
+	// WebhookTLSSecretName holds the built-in mode's CA bundle and serving
+	// certificate (ca.crt, ca.key, tls.crt, tls.key).
+	WebhookTLSSecretName = "meshprobe-webhook-tls"
+	// AnnotationRestartedAt is the pod-template annotation `kubectl rollout
+	// restart` sets; the missed-injection repair sets it the same way.
+	AnnotationRestartedAt = "kubectl.kubernetes.io/restartedAt"
+)
