@@ -1,0 +1,108 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// Handler is the pod admission handler: decode, mutate a deep copy, answer with a
+// JSON patch. It is safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	strict  bool
+	log     *slog.Logger
+	metrics *Metrics
+}
+
+var _ admission.Handler = (*Handler)(nil)
+
+// NewHandler validates cfg and returns a Handler. In strict mode a pod whose
+// meshprobe.io/checks annotation is invalid is denied instead of injected with a
+// warning.
+func NewHandler(cfg Config, strict bool, log *slog.Logger, m *Metrics) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, strict: strict, log: log, metrics: m}, nil
+}
+
+// Handle answers one AdmissionRequest for a pod.
+func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create {
+		return h.skip(ReasonNotCreate, nil)
+	}
+	if err := checkPodKind(req.Kind); err != nil {
+		return h.bad(err)
+	}
+	pod := &corev1.Pod{}
+	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
+		return h.bad(fmt.Errorf("request.object is not a valid v1 Pod: %w", err))
+	}
+	namespace := req.Namespace
+	if namespace == "" {
+		namespace = pod.Namespace
+	}
+	out, reason := Mutate(pod, namespace, &h.cfg)
+	if reason != ReasonInjected {
+		return h.skip(reason, pod)
+	}
+	problems := checksProblems(pod)
+	if len(problems) > 0 && h.strict {
+		h.metrics.observe(ResultDenied, ReasonInvalidChecks)
+		h.log.Info("denied pod with invalid checks", "namespace", namespace, "pod", podName(pod), "problems", problems)
+		return admission.Denied("meshprobe: " + joinProblems(problems))
+	}
+	return h.patch(req.Object.Raw, out, problems)
+}
+
+func (h *Handler) patch(original []byte, out *corev1.Pod, problems []string) admission.Response {
+	raw, err := json.Marshal(out)
+	if err != nil {
+		h.metrics.observe(ResultError, ReasonInternalError)
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("webhook: encoding the injected pod: %w", err))
+	}
+	resp := admission.PatchResponseFromRaw(original, raw)
+	if resp.Result != nil && resp.Result.Code >= http.StatusBadRequest {
+		h.metrics.observe(ResultError, ReasonInternalError)
+		return resp
+	}
+	reason := ReasonInjected
+	if len(problems) > 0 {
+		reason = ReasonInvalidChecks
+		resp.Warnings = warnings(problems)
+	}
+	h.metrics.observe(ResultInjected, reason)
+	h.log.Debug("injected pod", "namespace", out.Namespace, "pod", podName(out), "reason", reason)
+	return resp
+}
+
+// skip answers a plain Allowed. A pod that asked for injection itself
+// (meshprobe.io/inject: "true") and is skipped anyway gets a warning saying why.
+func (h *Handler) skip(reason Reason, pod *corev1.Pod) admission.Response {
+	h.metrics.observe(ResultSkipped, reason)
+	resp := admission.Allowed(reason.Message())
+	if pod != nil && OptedIn(pod) && reason != ReasonAlreadyInjected {
+		resp.Warnings = []string{"meshprobe: sidecar not injected: " + reason.Message()}
+	}
+	return resp
+}
+
+func (h *Handler) bad(err error) admission.Response {
+	h.metrics.observe(ResultError, ReasonBadRequest)
+	h.log.Warn("bad admission request", "err", err)
+	return admission.Errored(http.StatusBadRequest, fmt.Errorf("meshprobe: %w", err))
+}
+
+func podName(p *corev1.Pod) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.GenerateName + "*"
+}

@@ -1,0 +1,132 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// Defaults of HTTPOptions.
+const (
+	DefaultMaxRequestBytes = 3 << 20
+	DefaultRequestTimeout  = 10 * time.Second
+)
+
+// HTTPOptions bound what the HTTP front accepts.
+type HTTPOptions struct {
+	// MaxRequestBytes caps the AdmissionReview body. Default 3 MiB: a pod CREATE
+	// review carries one object, and the apiserver stores objects up to 1.5 MiB.
+	MaxRequestBytes int64
+	// Timeout bounds reading the request and writing the answer. Default 10s; the
+	// apiserver itself gives up after the webhook's timeoutSeconds (5s).
+	Timeout time.Duration
+}
+
+// front rejects malformed AdmissionReviews with an HTTP 4xx before they reach
+// controller-runtime's admission.Webhook, which would answer HTTP 200 with the
+// error inside the review.
+type front struct {
+	next    http.Handler
+	metrics *Metrics
+	log     *slog.Logger
+	opts    HTTPOptions
+}
+
+// NewHTTPHandler serves h over HTTP: it checks method, content type, size and the
+// AdmissionReview envelope, answering problems with 405, 415, 413 or 400 and a
+// message naming the problem, then hands the review to controller-runtime's
+// admission.Webhook around h.
+func NewHTTPHandler(h admission.Handler, m *Metrics, log *slog.Logger, opts HTTPOptions) http.Handler {
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultRequestTimeout
+	}
+	wh := &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)}
+	return &front{next: wh, metrics: m, log: log, opts: opts}
+}
+
+func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(f.opts.Timeout)
+	_ = rc.SetReadDeadline(deadline) // not every ResponseWriter supports deadlines
+	_ = rc.SetWriteDeadline(deadline)
+
+	body, code, err := f.readBody(w, r)
+	if err != nil {
+		f.reject(w, "", code, err)
+		return
+	}
+	if uid, err := checkEnvelope(body); err != nil {
+		f.reject(w, uid, http.StatusBadRequest, err)
+		return
+	}
+	r.Header.Set("Content-Type", "application/json") // controller-runtime wants it without parameters
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	f.next.ServeHTTP(w, r)
+}
+
+// readBody returns the body of a POSTed JSON request, or the HTTP status and
+// error to answer with.
+func (f *front) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed: POST an AdmissionReview", r.Method)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, http.StatusUnsupportedMediaType,
+			fmt.Errorf("content type %q not supported: want application/json", r.Header.Get("Content-Type"))
+	}
+	if r.ContentLength > f.opts.MaxRequestBytes {
+		return nil, http.StatusRequestEntityTooLarge, f.tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, f.opts.MaxRequestBytes))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return nil, http.StatusRequestEntityTooLarge, f.tooLarge()
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the request body: %w", err)
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil, http.StatusBadRequest, errors.New("request body is empty: POST an AdmissionReview")
+	}
+	return body, 0, nil
+}
+
+func (f *front) tooLarge() error {
+	return fmt.Errorf("request body exceeds the %d-byte limit", f.opts.MaxRequestBytes)
+}
+
+// reject answers with an HTTP error status and an AdmissionReview whose response
+// carries the same code and message, so both plain HTTP clients and the apiserver
+// see what was wrong.
+func (f *front) reject(w http.ResponseWriter, uid string, code int, err error) {
+	f.metrics.observe(ResultError, ReasonBadRequest)
+	f.log.Warn("rejected malformed admission request", "code", code, "err", err)
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
+		Response: &admissionv1.AdmissionResponse{
+			UID:     types.UID(uid),
+			Allowed: false,
+			Result:  &metav1.Status{Code: int32(code), Message: "meshprobe: bad AdmissionReview: " + err.Error()},
+		},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(review)
+}

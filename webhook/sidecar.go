@@ -1,0 +1,109 @@
+package webhook
+
+import (
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/meshprobe/meshprobe/internal/contract"
+)
+
+// sidecarContainer builds the meshprobe-sidecar container for a pod owned by owner.
+// As a native sidecar it is an init container with restartPolicy Always.
+func sidecarContainer(cfg *Config, owner Owner) corev1.Container {
+	c := corev1.Container{
+		Name:            contract.SidecarContainerName,
+		Image:           cfg.Image,
+		ImagePullPolicy: cfg.ImagePullPolicy,
+		Env:             sidecarEnv(cfg, owner),
+		Ports: []corev1.ContainerPort{
+			{Name: contract.PortNameGossipTCP, ContainerPort: cfg.GossipPort, Protocol: corev1.ProtocolTCP},
+			{Name: contract.PortNameGossipUDP, ContainerPort: cfg.GossipPort, Protocol: corev1.ProtocolUDP},
+			{Name: contract.PortNameHTTP, ContainerPort: cfg.HTTPPort, Protocol: corev1.ProtocolTCP},
+		},
+		Resources: *cfg.Resources.DeepCopy(),
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: contract.PodInfoVolumeName, MountPath: contract.DefaultPodInfoDir, ReadOnly: true},
+			{Name: contract.GossipKeyVolumeName, MountPath: contract.DefaultGossipKeyDir, ReadOnly: true},
+		},
+		// Liveness only: a readiness probe on the sidecar would take the app's pod
+		// out of its Services whenever meshprobe is unhappy.
+		LivenessProbe: &corev1.Probe{
+			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+				Path: "/healthz", Port: intstr.FromString(contract.PortNameHTTP),
+			}},
+			PeriodSeconds: 20, TimeoutSeconds: 3, FailureThreshold: 3,
+		},
+		SecurityContext:          sidecarSecurityContext(cfg.RunAsUser),
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+	if cfg.NativeSidecar {
+		c.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+	}
+	return c
+}
+
+func sidecarSecurityContext(uid int64) *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             ptr.To(true),
+		RunAsUser:                ptr.To(uid),
+		RunAsGroup:               ptr.To(uid),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		AllowPrivilegeEscalation: ptr.To(false),
+		Privileged:               ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+func sidecarEnv(cfg *Config, owner Owner) []corev1.EnvVar {
+	env := []corev1.EnvVar{
+		fieldEnv(contract.EnvPodName, "metadata.name"),
+		fieldEnv(contract.EnvPodNamespace, "metadata.namespace"),
+		fieldEnv(contract.EnvPodIP, "status.podIP"),
+		fieldEnv(contract.EnvPodUID, "metadata.uid"),
+		fieldEnv(contract.EnvNodeName, "spec.nodeName"),
+	}
+	if owner.Kind != contract.OwnerNone {
+		env = append(env,
+			corev1.EnvVar{Name: contract.EnvOwnerKind, Value: owner.Kind},
+			corev1.EnvVar{Name: contract.EnvOwnerName, Value: owner.Name})
+	}
+	return append(env,
+		corev1.EnvVar{Name: contract.EnvGossipJoin, Value: cfg.GossipJoin},
+		corev1.EnvVar{Name: contract.EnvGossipPort, Value: strconv.Itoa(int(cfg.GossipPort))},
+		corev1.EnvVar{Name: contract.EnvHTTPPort, Value: strconv.Itoa(int(cfg.HTTPPort))},
+		corev1.EnvVar{Name: contract.EnvPodInfoDir, Value: contract.DefaultPodInfoDir},
+		corev1.EnvVar{Name: contract.EnvGossipKeyDir, Value: contract.DefaultGossipKeyDir},
+	)
+}
+
+func fieldEnv(name, path string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path},
+	}}
+}
+
+// sidecarVolumes are the podinfo Downward API volume (labels and annotations, kept
+// current by the kubelet) and the gossip-key Secret volume. The Secret is optional
+// so the pod starts before the leader has created it; the sidecar waits for the file.
+func sidecarVolumes() []corev1.Volume {
+	return []corev1.Volume{
+		{Name: contract.PodInfoVolumeName, VolumeSource: corev1.VolumeSource{
+			DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: contract.PodInfoLabelsFile, FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels"}},
+				{Path: contract.PodInfoAnnotationsFile, FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.annotations"}},
+			}},
+		}},
+		{Name: contract.GossipKeyVolumeName, VolumeSource: corev1.VolumeSource{
+			Secret: &corev1.SecretVolumeSource{
+				SecretName:  contract.GossipKeySecretName,
+				Optional:    ptr.To(true),
+				DefaultMode: ptr.To(int32(0o444)),
+				Items:       []corev1.KeyToPath{{Key: contract.GossipKeySecretKey, Path: contract.GossipKeySecretKey}},
+			},
+		}},
+	}
+}
