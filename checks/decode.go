@@ -88,11 +88,8 @@ func jsonFields(t reflect.Type) map[string]int {
 	return m
 }
 
-// isSpecField reports whether name is a top-level field of Spec.
-func isSpecField(name string) bool {
-	_, ok := jsonFields(reflect.TypeFor[Spec]())[name]
-	return ok
-}
+// specFieldNames are the JSON names of Spec's fields.
+func specFieldNames() map[string]int { return jsonFields(reflect.TypeFor[Spec]()) }
 
 // unknownFieldHint points people who try to inline a secret at the right fields.
 func unknownFieldHint(key string) string {

@@ -93,8 +93,9 @@ func parseOne(index int, raw json.RawMessage) (Spec, *problems) {
 	if !known {
 		return s, p
 	}
+	specFields := specFieldNames()
 	for _, key := range slices.Sorted(maps.Keys(fields)) {
-		if isSpecField(key) && !commonFields[key] && !ct.allows(key) {
+		if _, ok := specFields[key]; ok && !commonFields[key] && !ct.allows(key) {
 			p.add(key, "not valid for type %q", s.Type)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"time"
 )
 
 // tlsVerifier verifies peers the way a check's tls block says. It reads the CA
@@ -104,11 +103,4 @@ func (v *tlsVerifier) roots() (*x509.CertPool, error) {
 	}
 	v.ca, v.caStamp = pool, stamp
 	return pool, nil
-}
-
-// earliestExpiry is the earliest NotAfter among certs (zero if none).
-func earliestExpiry(certs []*x509.Certificate) time.Time {
-	var o observation
-	o.recordCerts(certs)
-	return o.certExpiry
 }
