@@ -67,12 +67,14 @@ func Start(t testing.TB, cfg Config) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("promtest: starting %s: %v", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed when the process ends; waitErr holds Wait's error by then.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { stop(t, cmd, exited, logFile) })
 
 	s := &Server{URL: "http://" + addr, Dir: dir}
-	if err := waitReady(t.Context(), s.URL, exited); err != nil {
+	if err := waitReady(t.Context(), s.URL, exited, &waitErr); err != nil {
 		log, _ := os.ReadFile(logFile.Name())
 		t.Fatalf("promtest: %v\n%s", err, log)
 	}
@@ -124,7 +126,7 @@ func freeAddr(t testing.TB) string {
 }
 
 // waitReady polls /-/ready until it answers 200, the process exits, or 60 s pass.
-func waitReady(ctx context.Context, base string, exited <-chan error) error {
+func waitReady(ctx context.Context, base string, exited <-chan struct{}, waitErr *error) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -139,8 +141,8 @@ func waitReady(ctx context.Context, base string, exited <-chan error) error {
 			}
 		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("prometheus exited before it was ready: %v", err)
+		case <-exited:
+			return fmt.Errorf("prometheus exited before it was ready: %v", *waitErr)
 		case <-ctx.Done():
 			return errors.New("prometheus not ready after 60s")
 		case <-tick.C:
@@ -149,7 +151,7 @@ func waitReady(ctx context.Context, base string, exited <-chan error) error {
 }
 
 // stop sends SIGTERM, waits up to 10 s, then kills; the log is shown when t failed.
-func stop(t testing.TB, cmd *exec.Cmd, exited <-chan error, logFile *os.File) {
+func stop(t testing.TB, cmd *exec.Cmd, exited <-chan struct{}, logFile *os.File) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:

@@ -1,0 +1,61 @@
+package monitoring
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/dashrender"
+	"github.com/meshprobe/meshprobe/internal/promtest"
+)
+
+// renderedPanels are the panels drawn one by one for docs/, by title, with file names.
+var renderedPanels = map[string]string{
+	"RTT distribution":                    "rtt-heatmap.png",
+	"RTT p50 / p95 / p99 by peer":         "rtt-quantiles-by-peer.png",
+	"RTT same-node vs cross-node":         "rtt-same-vs-cross-node.png",
+	"Worst p99 RTT: source x destination": "rtt-matrix.png",
+	"Check status":                        "check-status.png",
+	"TLS certificate: days left":          "tls-days-left.png",
+	"Admissions/s by result and reason":   "admissions.png",
+	"ThousandEyes API requests/s by code": "thousandeyes-api.png",
+}
+
+// renderDashboard draws the whole dashboard and its main panels from the running
+// Prometheus into dir, after collecting data for wait.
+func renderDashboard(t *testing.T, prom *promtest.Server, dir string, wait time.Duration) {
+	t.Helper()
+	if wait > 0 {
+		t.Logf("collecting data for %s before rendering", wait)
+		time.Sleep(wait)
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	d, err := dashrender.ParseDashboard(readFile(t, dashboardFile))
+	require.NoError(t, err)
+	opts := dashrender.Options{
+		Vars:         map[string]string{"namespace": variableAllRex, "app": variableAllRex, "node": variableAllRex},
+		RateInterval: rateInterval,
+		Window:       max(2*time.Minute, wait),
+		Step:         2 * time.Second,
+	}
+	img, err := dashrender.RenderDashboard(t.Context(), prom, d, opts)
+	require.NoError(t, err)
+	require.NoError(t, dashrender.WritePNG(filepath.Join(dir, "dashboard.png"), img))
+	drawn := 0
+	for _, p := range d.Panels {
+		name, ok := renderedPanels[p.Title]
+		if !ok {
+			continue
+		}
+		p.GridPos.H = max(p.GridPos.H, 9)
+		img, err := dashrender.RenderPanel(t.Context(), prom, p, opts)
+		require.NoError(t, err, p.Title)
+		require.NoError(t, dashrender.WritePNG(filepath.Join(dir, name), img))
+		drawn++
+	}
+	require.Equal(t, len(renderedPanels), drawn, "a rendered panel's title changed")
+	t.Logf("rendered the dashboard into %s", dir)
+}

@@ -1,0 +1,46 @@
+package monitoring
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/meshprobe/meshprobe/internal/promtest"
+)
+
+// poll calls f every 500 ms until it returns nil or ctx ends (its last error is returned).
+func poll(ctx context.Context, f func() error) error {
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// waitFinite polls expr until it returns a series with a finite value.
+func waitFinite(ctx context.Context, prom *promtest.Server, expr string) (model.Vector, error) {
+	var out model.Vector
+	err := poll(ctx, func() error {
+		v, err := prom.Instant(ctx, expr)
+		if err != nil {
+			return err
+		}
+		for _, s := range v {
+			if f := float64(s.Value); !math.IsNaN(f) && !math.IsInf(f, 0) {
+				out = v
+				return nil
+			}
+		}
+		return fmt.Errorf("%d series, none with a finite value", len(v))
+	})
+	return out, err
+}
