@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/meshprobe/meshprobe/webhook/webhooktest"
+)
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// running is a meshprobe-webhook started in-process through run().
+type running struct {
+	webhookURL, probeURL, metricsURL string
+	certDir                          string
+	done                             chan int
+}
+
+// startWebhook runs the real program with a fresh CA and returns once /readyz is OK.
+func startWebhook(t *testing.T, ca *webhooktest.CA, extra ...string) *running {
+	t.Helper()
+	r := &running{certDir: t.TempDir(), done: make(chan int, 1)}
+	require.NoError(t, ca.WriteServing(r.certDir, "127.0.0.1"))
+	wp, pp, mp := freePort(t), freePort(t), freePort(t)
+	r.webhookURL = fmt.Sprintf("https://127.0.0.1:%d/mutate-v1-pod", wp)
+	r.probeURL = fmt.Sprintf("http://127.0.0.1:%d", pp)
+	r.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", mp)
+	args := append([]string{
+		"--cert-dir", r.certDir, "--webhook-host=127.0.0.1", "--webhook-port=" + strconv.Itoa(wp),
+		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(pp),
+		"--metrics-bind-address=127.0.0.1:" + strconv.Itoa(mp),
+		"--native-sidecar=true", "--log-format=text", "--log-level=warn",
+	}, extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { r.done <- run(ctx, args, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-r.done:
+			assert.Equal(t, 0, code, "meshprobe-webhook exit code")
+		case <-time.After(30 * time.Second):
+			t.Error("meshprobe-webhook did not stop within 30s")
+		}
+	})
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(r.probeURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "/readyz never became OK")
+	return r
+}
+
+func httpsClient(caPEM []byte) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	}}
+}
+
+const podReview = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
+ "uid":"7f0a1d5e-0000-4000-8000-000000000001","kind":{"group":"","version":"v1","kind":"Pod"},
+ "resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","operation":"CREATE",
+ "object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop"},
+  "spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`
+
+func TestServeEndToEnd(t *testing.T) {
+	ca, err := webhooktest.NewCA("meshprobe-test-ca")
+	require.NoError(t, err)
+	r := startWebhook(t, ca)
+	client := httpsClient(ca.PEM)
+
+	resp, err := client.Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var review admissionv1.AdmissionReview
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&review))
+	assert.True(t, review.Response.Allowed)
+	assert.Equal(t, "7f0a1d5e-0000-4000-8000-000000000001", string(review.Response.UID))
+	assert.Contains(t, string(review.Response.Patch), "meshprobe-sidecar")
+
+	bad, err := client.Post(r.webhookURL, "application/json", bytes.NewReader([]byte("not json")))
+	require.NoError(t, err)
+	bad.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, bad.StatusCode)
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(r.probeURL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+
+	metrics := get(t, r.metricsURL)
+	assert.Contains(t, metrics, `meshprobe_webhook_admissions_total{reason="injected",result="injected"} 1`)
+	assert.Contains(t, metrics, `meshprobe_webhook_admissions_total{reason="bad-request",result="error"} 1`)
+	assert.Contains(t, metrics, `meshprobe_webhook_admissions_total{reason="host-network",result="skipped"} 0`)
+	assert.Contains(t, metrics, "controller_runtime_webhook_requests_total")
+}
+
+func TestServeReloadsRotatedCertificate(t *testing.T) {
+	oldCA, err := webhooktest.NewCA("old-ca")
+	require.NoError(t, err)
+	r := startWebhook(t, oldCA)
+	_, err = httpsClient(oldCA.PEM).Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
+	require.NoError(t, err)
+
+	newCA, err := webhooktest.NewCA("new-ca")
+	require.NoError(t, err)
+	require.NoError(t, newCA.WriteServing(r.certDir, "127.0.0.1"))
+	require.Eventually(t, func() bool {
+		c := httpsClient(newCA.PEM) // fresh client: a new TLS handshake each try
+		resp, err := c.Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 200*time.Millisecond, "the webhook kept serving the old certificate")
+}
+
+func TestRunFailsWithoutCertificate(t *testing.T) {
+	args := []string{"--cert-dir", t.TempDir(), "--native-sidecar=false", "--webhook-port=" + strconv.Itoa(freePort(t)),
+		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(freePort(t)), "--metrics-bind-address=0", "--log-level=error"}
+	done := make(chan int, 1)
+	go func() { done <- run(t.Context(), args, io.Discard) }()
+	select {
+	case code := <-done:
+		assert.Equal(t, 1, code)
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not fail without tls.crt")
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	assert.Equal(t, 2, run(t.Context(), []string{"--no-such-flag"}, &stderr))
+	assert.Contains(t, stderr.String(), "no-such-flag")
+	assert.Equal(t, 0, run(t.Context(), []string{"-help"}, io.Discard))
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
+}
