@@ -42,6 +42,8 @@ func TestGolden(t *testing.T) {
 		{name: "kube-system", pod: "kube-system"},
 		{name: "mirror", pod: "mirror"},
 		{name: "already-injected", pod: "already-injected"},
+		{name: "checks-valid", pod: "checks-valid"},
+		{name: "checks-invalid", pod: "checks-invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

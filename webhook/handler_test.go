@@ -117,3 +117,45 @@ func TestNewHandlerRejectsInvalidConfig(t *testing.T) {
 	_, err = NewHandler(cfg, false, discardLogger(), m)
 	require.ErrorContains(t, err, "sidecar image is empty")
 }
+
+func TestHandleInvalidChecks(t *testing.T) {
+	pod, raw := loadPod(t, "checks-invalid")
+
+	h, _ := newTestHandler(t, testConfig(), false)
+	resp := h.Handle(t.Context(), createRequest(pod, raw))
+	assert.True(t, resp.Allowed, "without --strict the pod is injected")
+	assert.NotEmpty(t, resp.Patches)
+	require.Len(t, resp.Warnings, 2)
+	assert.Contains(t, resp.Warnings[0], `field "expectStatus"`)
+	assert.Contains(t, resp.Warnings[1], `field "interval"`)
+	assert.InDelta(t, 1, count(h.metrics, ResultInjected, ReasonInvalidChecks), 0)
+	assert.InDelta(t, 0, count(h.metrics, ResultInjected, ReasonInjected), 0)
+
+	strict, _ := newTestHandler(t, testConfig(), true)
+	resp = strict.Handle(t.Context(), createRequest(pod, raw))
+	assert.False(t, resp.Allowed, "--strict denies")
+	assert.Empty(t, resp.Patches)
+	require.NotNil(t, resp.Result)
+	assert.Equal(t, int32(http.StatusForbidden), resp.Result.Code)
+	assert.Contains(t, resp.Result.Message, `check "api": field "expectStatus"`)
+	assert.Contains(t, resp.Result.Message, `check "db": field "interval"`)
+	assert.InDelta(t, 1, count(strict.metrics, ResultDenied, ReasonInvalidChecks), 0)
+}
+
+func TestStrictSkipsChecksOfUninjectedPods(t *testing.T) {
+	// A pod meshprobe does not inject is none of its business, whatever its annotation.
+	pod, raw := loadPod(t, "checks-invalid")
+	pod.Labels["meshprobe.io/inject"] = "false"
+	raw = []byte(strings.Replace(string(raw), `"meshprobe.io/inject":"true"`, `"meshprobe.io/inject":"false"`, 1))
+	h, _ := newTestHandler(t, testConfig(), true)
+	resp := h.Handle(t.Context(), createRequest(pod, raw))
+	assert.True(t, resp.Allowed)
+	assert.InDelta(t, 1, count(h.metrics, ResultSkipped, ReasonOptedOut), 0)
+}
+
+func TestSanitizeWarning(t *testing.T) {
+	assert.Equal(t, "a b c", sanitizeWarning("a\nb\tc"))
+	long := sanitizeWarning(strings.Repeat("é", 500))
+	assert.Len(t, []rune(long), maxWarningRunes)
+	assert.True(t, strings.HasSuffix(long, "..."))
+}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
@@ -13,21 +14,24 @@ import (
 const maxWarningRunes = 240
 
 // checksProblems returns what is wrong with the pod's meshprobe.io/checks
-// annotation, one entry per problem; nil when it is absent or valid.
+// annotation, one entry per problem, as the sidecar's own parser reports them
+// (each naming the check and the field); nil when it is absent or valid.
 func checksProblems(pod *corev1.Pod) []string {
 	data, ok := pod.Annotations[contract.AnnotationChecks]
 	if !ok {
 		return nil
 	}
-	err := parseChecks([]byte(data))
+	_, err := checks.Parse([]byte(data))
 	if err == nil {
 		return nil
 	}
-	var problems []string
-	for line := range strings.SplitSeq(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			problems = append(problems, line)
-		}
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	problems := make([]string, 0, len(errs))
+	for _, e := range errs {
+		problems = append(problems, e.Error())
 	}
 	return problems
 }
