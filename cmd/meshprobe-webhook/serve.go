@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,7 +53,12 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 		return err
 	}
 	components := []component{
-		{"webhook", srv.Start},
+		{"webhook", func(ctx context.Context) error {
+			if !waitForCertificate(ctx, o.certDir, log) {
+				return nil
+			}
+			return srv.Start(ctx)
+		}},
 		{"health", httpComponent(o.probeAddr, healthMux(srv.StartedChecker()))},
 	}
 	if o.metricsAddr != "0" {
@@ -83,6 +90,32 @@ func newWebhookServer(o *options, cfg webhook.Config, log *slog.Logger, reg prom
 	srv.Register(webhookPath, webhook.NewHTTPHandler(handler, metrics, log,
 		webhook.HTTPOptions{MaxRequestBytes: o.maxRequestBytes, Timeout: o.requestTimeout}))
 	return srv, nil
+}
+
+// waitForCertificate blocks until tls.crt and tls.key exist in dir, so a replica
+// can start before cert-manager (or the leader, in the built-in certificate mode)
+// has written its Secret; /readyz stays failing meanwhile. It returns false when
+// ctx ends first.
+func waitForCertificate(ctx context.Context, dir string, log *slog.Logger) bool {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var lastLog time.Time
+	for {
+		_, errCrt := os.Stat(filepath.Join(dir, "tls.crt"))
+		_, errKey := os.Stat(filepath.Join(dir, "tls.key"))
+		if errCrt == nil && errKey == nil {
+			return true
+		}
+		if time.Since(lastLog) > 30*time.Second {
+			log.Warn("waiting for the serving certificate", "certDir", dir, "tlsCrt", errCrt, "tlsKey", errKey)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 func healthMux(webhookStarted healthz.Checker) http.Handler {

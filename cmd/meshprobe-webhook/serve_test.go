@@ -144,16 +144,38 @@ func TestServeReloadsRotatedCertificate(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "the webhook kept serving the old certificate")
 }
 
-func TestRunFailsWithoutCertificate(t *testing.T) {
-	args := []string{"--cert-dir", t.TempDir(), "--native-sidecar=false", "--webhook-port=" + strconv.Itoa(freePort(t)),
-		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(freePort(t)), "--metrics-bind-address=0", "--log-level=error"}
+func TestServeWaitsForCertificate(t *testing.T) {
+	ca, err := webhooktest.NewCA("late-ca")
+	require.NoError(t, err)
+	certDir := t.TempDir()
+	pp := freePort(t)
+	probe := fmt.Sprintf("http://127.0.0.1:%d", pp)
+	args := []string{"--cert-dir", certDir, "--native-sidecar=false", "--webhook-host=127.0.0.1",
+		"--webhook-port=" + strconv.Itoa(freePort(t)), "--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(pp),
+		"--metrics-bind-address=0", "--log-level=error"}
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
-	go func() { done <- run(t.Context(), args, io.Discard) }()
+	go func() { done <- run(ctx, args, io.Discard) }()
+
+	status := func(path string) int {
+		resp, err := http.Get(probe + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Eventually(t, func() bool { return status("/healthz") == http.StatusOK }, 20*time.Second, 50*time.Millisecond)
+	assert.Equal(t, http.StatusInternalServerError, status("/readyz"), "not ready without a certificate")
+
+	require.NoError(t, ca.WriteServing(certDir, "127.0.0.1"))
+	require.Eventually(t, func() bool { return status("/readyz") == http.StatusOK }, 20*time.Second, 50*time.Millisecond)
+	cancel()
 	select {
 	case code := <-done:
-		assert.Equal(t, 1, code)
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not fail without tls.crt")
+		assert.Equal(t, 0, code)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
 	}
 }
 
