@@ -96,9 +96,10 @@ func (r *renderer) heatmap(ctx context.Context, c *canvas, p Panel, area image.R
 			hi = max(hi, v)
 		}
 	}
-	plot := image.Rect(area.Min.X+78, area.Min.Y+4, area.Max.X-4, area.Max.Y-34)
+	plot := image.Rect(area.Min.X+78, area.Min.Y+4, area.Max.X-4, area.Max.Y-20)
 	rowH := float64(plot.Dy()) / float64(len(rows))
 	colW := float64(plot.Dx()) / float64(cols)
+	timeAxis(c, plot, times)
 	for i, row := range rows {
 		y1 := plot.Max.Y - int(float64(i)*rowH)
 		y0 := plot.Max.Y - int(float64(i+1)*rowH)
@@ -123,8 +124,7 @@ func (r *renderer) heatmap(ctx context.Context, c *canvas, p Panel, area image.R
 		}
 		c.text(c.f.small, plot.Min.X-6, y, label, colMuted, 2)
 	}
-	timeAxis(c, plot, times)
-	colourScale(c, image.Rect(plot.Max.X-220, area.Max.Y-12, plot.Max.X, area.Max.Y-4), hi)
+	colourScale(c, image.Rect(area.Max.X-160, area.Min.Y-20, area.Max.X-50, area.Min.Y-12), hi)
 	return nil
 }
 
@@ -135,5 +135,5 @@ func colourScale(c *canvas, r image.Rectangle, hi float64) {
 		c.fill(image.Rect(x, r.Min.Y, x+1, r.Max.Y), scheme(math.Sqrt(t)))
 	}
 	c.text(c.f.small, r.Min.X-6, r.Max.Y, "probes/s  0", colMuted, 2)
-	c.text(c.f.small, r.Max.X, r.Min.Y-3, formatValue(hi, "short"), colMuted, 2)
+	c.text(c.f.small, r.Max.X+6, r.Max.Y, formatValue(hi, "short"), colMuted, 0)
 }

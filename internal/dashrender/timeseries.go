@@ -150,7 +150,11 @@ func timeAxis(c *canvas, plot image.Rectangle, times []time.Time) {
 		t := times[0].Add(span * time.Duration(i) / time.Duration(n))
 		x := plot.Min.X + plot.Dx()*i/n
 		c.fill(image.Rect(x, plot.Min.Y, x+1, plot.Max.Y), colGrid)
-		c.text(c.f.small, x, plot.Max.Y+14, t.Format("15:04:05"), colMuted, 1)
+		align := 1
+		if i == n {
+			align = 2
+		}
+		c.text(c.f.small, x, plot.Max.Y+14, t.Format("15:04:05"), colMuted, align)
 	}
 }
 

@@ -29,9 +29,10 @@ func (s *Server) Instant(ctx context.Context, expr string) (model.Vector, error)
 	}
 }
 
-// Range evaluates expr over [end-window, end] at step resolution.
+// Range evaluates expr over [end-window, end] at step resolution, where end is now
+// truncated to a multiple of step, so queries made within one step share timestamps.
 func (s *Server) Range(ctx context.Context, expr string, window, step time.Duration) (model.Matrix, error) {
-	end := time.Now()
+	end := time.Now().Truncate(step)
 	v, warnings, _, err := s.API.QueryRange(ctx, expr, promv1.Range{Start: end.Add(-window), End: end, Step: step})
 	if err != nil {
 		return nil, fmt.Errorf("range query %q: %w", expr, err)
