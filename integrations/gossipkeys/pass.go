@@ -127,8 +127,8 @@ func (rt *runtime) gate() gate {
 	}
 }
 
-// reportWaiting logs who holds a rotation up when that changes, and says so in
-// an Event once the phase has lasted ReportEvery, then every ReportEvery.
+// reportWaiting logs (debug) who holds a rotation up when that changes, and says
+// so in a warning and an Event once the phase has lasted ReportEvery, then every ReportEvery.
 func (rt *runtime) reportWaiting(src *corev1.Secret, st state, blockers []string) {
 	if st.Phase == PhaseStable || len(blockers) == 0 {
 		return
@@ -136,13 +136,14 @@ func (rt *runtime) reportWaiting(src *corev1.Secret, st state, blockers []string
 	msg := summarize(blockers)
 	if msg != rt.blockers {
 		rt.blockers = msg
-		rt.log.Info("gossipkeys: rotation waiting", "phase", st.Phase, "newKey", st.Next, "waitingFor", msg)
+		rt.log.Debug("gossipkeys: rotation waiting", "phase", st.Phase, "newKey", st.Next, "waitingFor", msg)
 	}
 	now, every := rt.c.cfg.Clock.Now(), rt.c.cfg.ReportEvery
 	if now.Sub(st.PhaseSince) < every || now.Sub(rt.lastReported) < every {
 		return
 	}
 	rt.lastReported = now
+	rt.log.Warn("gossipkeys: rotation still waiting", "phase", st.Phase, "newKey", st.Next, "for", now.Sub(st.PhaseSince).Round(time.Second), "waitingFor", msg)
 	rt.recorder.Eventf(src, corev1.EventTypeWarning, ReasonRotationWaiting,
 		"key rotation (%s, key %s) has waited %s for: %s", st.Phase, st.Next, now.Sub(st.PhaseSince).Round(time.Second), msg)
 }
