@@ -48,6 +48,7 @@ type options struct {
 	excludedNS        string
 
 	log logging.Options
+	cp  controlPlaneOptions
 }
 
 func defaultNamespace() string {
@@ -75,6 +76,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", webhook.DefaultMaxRequestBytes, "largest AdmissionReview body accepted")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", webhook.DefaultRequestTimeout, "time to read one AdmissionReview and write the answer")
 	registerSidecarFlags(fs, o)
+	o.cp.registerFlags(fs)
 	o.log.RegisterFlags(fs)
 	return fs
 }

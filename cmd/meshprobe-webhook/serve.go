@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -52,6 +53,10 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	cp, err := newControlPlane(o, log, reg)
+	if err != nil {
+		return err
+	}
 	components := []component{
 		{"webhook", func(ctx context.Context) error {
 			if !waitForCertificate(ctx, o.certDir, log) {
@@ -59,11 +64,12 @@ func serve(ctx context.Context, o *options, log *slog.Logger) error {
 			}
 			return srv.Start(ctx)
 		}},
-		{"health", httpComponent(o.probeAddr, healthMux(srv.StartedChecker()))},
+		{"health", httpComponent(o.probeAddr, healthMux(srv.StartedChecker(), cp.readyChecks()))},
 	}
 	if o.metricsAddr != "0" {
 		components = append(components, component{"metrics", httpComponent(o.metricsAddr, metricsMux(reg))})
 	}
+	components = append(components, cp.components()...)
 	return runAll(ctx, log, components)
 }
 
@@ -118,12 +124,16 @@ func waitForCertificate(ctx context.Context, dir string, log *slog.Logger) bool 
 	}
 }
 
-func healthMux(webhookStarted healthz.Checker) http.Handler {
+func healthMux(webhookStarted healthz.Checker, extraReady ...map[string]healthz.Checker) http.Handler {
 	mux := http.NewServeMux()
 	live := &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}
 	mux.Handle("/healthz", http.StripPrefix("/healthz", live))
 	mux.Handle("/healthz/", http.StripPrefix("/healthz", live))
-	ready := &healthz.Handler{Checks: map[string]healthz.Checker{"webhook": webhookStarted}}
+	readyChecks := map[string]healthz.Checker{"webhook": webhookStarted}
+	for _, extra := range extraReady {
+		maps.Copy(readyChecks, extra)
+	}
+	ready := &healthz.Handler{Checks: readyChecks}
 	mux.Handle("/readyz", http.StripPrefix("/readyz", ready))
 	mux.Handle("/readyz/", http.StripPrefix("/readyz", ready))
 	return mux
