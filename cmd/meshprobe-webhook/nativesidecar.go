@@ -47,9 +47,14 @@ func resolveNativeSidecar(mode, kubeconfig string) (bool, string, error) {
 	return ok, info.GitVersion, err
 }
 
-// supportsNativeSidecar reports whether a server of this version runs native sidecars.
+// supportsNativeSidecar reports whether a server of this version runs native
+// sidecars. An unstamped build from source ("v0.0.0-master+$Format:%H$") is taken
+// to be current.
 func supportsNativeSidecar(info *version.Info) (bool, error) {
 	if v, err := utilversion.ParseGeneric(info.GitVersion); err == nil {
+		if v.Major() == 0 && v.Minor() == 0 {
+			return true, nil
+		}
 		return v.AtLeast(nativeSidecarMinVersion), nil
 	}
 	// Some distributions report only Major/Minor, with a "+" suffix ("29+").

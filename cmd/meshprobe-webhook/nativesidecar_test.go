@@ -19,6 +19,7 @@ func TestSupportsNativeSidecar(t *testing.T) {
 		{version.Info{GitVersion: "v1.30.4-eks-a737599"}, true},
 		{version.Info{GitVersion: "v1.27.3+k3s1"}, false},
 		{version.Info{GitVersion: "weird", Major: "1", Minor: "29+"}, true},
+		{version.Info{GitVersion: "v0.0.0-master+$Format:%H$"}, true},
 		{version.Info{GitVersion: "weird", Major: "1", Minor: "26"}, false},
 	}
 	for _, tt := range tests {

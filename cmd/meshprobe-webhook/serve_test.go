@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 
-	"github.com/meshprobe/meshprobe/webhook/webhooktest"
+	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 )
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -30,6 +30,15 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// writeServing writes tls.crt and tls.key for 127.0.0.1, signed by ca, into dir.
+func writeServing(t testing.TB, ca *controlplane.CA, dir string) {
+	t.Helper()
+	kp, err := ca.IssueServing("127.0.0.1", nil, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
+	require.NoError(t, err)
+	_, _, err = kp.Write(dir, "tls")
+	require.NoError(t, err)
+}
+
 // running is a meshprobe-webhook started in-process through run().
 type running struct {
 	webhookURL, probeURL, metricsURL string
@@ -38,10 +47,10 @@ type running struct {
 }
 
 // startWebhook runs the real program with a fresh CA and returns once /readyz is OK.
-func startWebhook(t *testing.T, ca *webhooktest.CA, extra ...string) *running {
+func startWebhook(t *testing.T, ca *controlplane.CA, extra ...string) *running {
 	t.Helper()
 	r := &running{certDir: t.TempDir(), done: make(chan int, 1)}
-	require.NoError(t, ca.WriteServing(r.certDir, "127.0.0.1"))
+	writeServing(t, ca, r.certDir)
 	wp, pp, mp := freePort(t), freePort(t), freePort(t)
 	r.webhookURL = fmt.Sprintf("https://127.0.0.1:%d/mutate-v1-pod", wp)
 	r.probeURL = fmt.Sprintf("http://127.0.0.1:%d", pp)
@@ -89,10 +98,10 @@ const podReview = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
   "spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`
 
 func TestServeEndToEnd(t *testing.T) {
-	ca, err := webhooktest.NewCA("meshprobe-test-ca")
+	ca, err := controlplane.NewCA("meshprobe-test-ca", time.Hour)
 	require.NoError(t, err)
 	r := startWebhook(t, ca)
-	client := httpsClient(ca.PEM)
+	client := httpsClient(ca.CertPEM)
 
 	resp, err := client.Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
 	require.NoError(t, err)
@@ -124,17 +133,17 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServeReloadsRotatedCertificate(t *testing.T) {
-	oldCA, err := webhooktest.NewCA("old-ca")
+	oldCA, err := controlplane.NewCA("old-ca", time.Hour)
 	require.NoError(t, err)
 	r := startWebhook(t, oldCA)
-	_, err = httpsClient(oldCA.PEM).Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
+	_, err = httpsClient(oldCA.CertPEM).Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
 	require.NoError(t, err)
 
-	newCA, err := webhooktest.NewCA("new-ca")
+	newCA, err := controlplane.NewCA("new-ca", time.Hour)
 	require.NoError(t, err)
-	require.NoError(t, newCA.WriteServing(r.certDir, "127.0.0.1"))
+	writeServing(t, newCA, r.certDir)
 	require.Eventually(t, func() bool {
-		c := httpsClient(newCA.PEM) // fresh client: a new TLS handshake each try
+		c := httpsClient(newCA.CertPEM) // fresh client: a new TLS handshake each try
 		resp, err := c.Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
 		if err != nil {
 			return false
@@ -145,7 +154,7 @@ func TestServeReloadsRotatedCertificate(t *testing.T) {
 }
 
 func TestServeWaitsForCertificate(t *testing.T) {
-	ca, err := webhooktest.NewCA("late-ca")
+	ca, err := controlplane.NewCA("late-ca", time.Hour)
 	require.NoError(t, err)
 	certDir := t.TempDir()
 	pp := freePort(t)
@@ -168,7 +177,7 @@ func TestServeWaitsForCertificate(t *testing.T) {
 	require.Eventually(t, func() bool { return status("/healthz") == http.StatusOK }, 20*time.Second, 50*time.Millisecond)
 	assert.Equal(t, http.StatusInternalServerError, status("/readyz"), "not ready without a certificate")
 
-	require.NoError(t, ca.WriteServing(certDir, "127.0.0.1"))
+	writeServing(t, ca, certDir)
 	require.Eventually(t, func() bool { return status("/readyz") == http.StatusOK }, 20*time.Second, 50*time.Millisecond)
 	cancel()
 	select {
