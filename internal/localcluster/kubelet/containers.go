@@ -121,6 +121,9 @@ func (k *Kubelet) ensureRunning(ctx context.Context, ps *podState, pod *corev1.P
 		return
 	}
 	if err := k.startContainer(ctx, ps, pod, c); err != nil {
+		if c.waitingMsg != err.Error() {
+			k.log.Warn("container cannot start", "pod", ps.key, "container", c.spec.Name, "err", err)
+		}
 		c.waiting, c.waitingMsg = waitingReason(err), err.Error()
 		c.backoff = nextBackoff(c.backoff)
 		c.backoffUntil = time.Now().Add(c.backoff)

@@ -139,10 +139,29 @@ func enter(spec Spec) error {
 			return fmt.Errorf("setting hostname: %w", err)
 		}
 	}
-	for _, m := range spec.Mounts {
-		if err := bindMount(m); err != nil {
+	// Open the binary and every mount source first: a mount may hide them (an
+	// emptyDir at /tmp hides a state or binary directory below /tmp).
+	path, err := exec.LookPath(spec.Path)
+	if err != nil {
+		return fmt.Errorf("finding %s: %w", spec.Path, err)
+	}
+	exe, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	sources := make([]*os.File, len(spec.Mounts))
+	for i, m := range spec.Mounts {
+		f, err := os.OpenFile(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("mount source: %w", err)
+		}
+		sources[i] = f
+	}
+	for i, m := range spec.Mounts {
+		if err := bindMount(m, sources[i]); err != nil {
 			return err
 		}
+		_ = sources[i].Close()
 	}
 	if spec.ReadOnly {
 		if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
@@ -157,11 +176,8 @@ func enter(spec Spec) error {
 	if err := dropPrivileges(spec.UID, spec.GID); err != nil {
 		return err
 	}
-	path, err := exec.LookPath(spec.Path)
-	if err != nil {
-		return fmt.Errorf("finding %s: %w", spec.Path, err)
-	}
-	return fmt.Errorf("exec %s: %w", path, syscall.Exec(path, append([]string{spec.Path}, spec.Args...), os.Environ()))
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
+	return fmt.Errorf("exec %s: %w", path, syscall.Exec(fdPath, append([]string{spec.Path}, spec.Args...), os.Environ()))
 }
 
 func joinNetns(name string) error {
@@ -176,15 +192,16 @@ func joinNetns(name string) error {
 	return nil
 }
 
-func bindMount(m Mount) error {
-	st, err := os.Stat(m.Source)
+func bindMount(m Mount, src *os.File) error {
+	st, err := src.Stat()
 	if err != nil {
-		return fmt.Errorf("mount source: %w", err)
+		return fmt.Errorf("mount source %s: %w", m.Source, err)
 	}
 	if err := ensureTarget(m.Target, st.IsDir()); err != nil {
 		return err
 	}
-	if err := unix.Mount(m.Source, m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", src.Fd())
+	if err := unix.Mount(fdPath, m.Target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind-mounting %s at %s: %w", m.Source, m.Target, err)
 	}
 	if m.ReadOnly {

@@ -42,7 +42,12 @@ func TestContainerSeesItsNamespacesMountsAndUser(t *testing.T) {
 	uid, gid := int64(65532), int64(65532)
 	cmd := podexec.Command(os.Args[0], podexec.Spec{
 		Netns: netns, Hostname: "web-abc", UID: &uid, GID: &gid,
-		Mounts:   []podexec.Mount{{Source: vol, Target: target, ReadOnly: true}},
+		Mounts: []podexec.Mount{
+			// An emptyDir at the temp root first hides the second mount's source
+			// path; the helper opens every source before mounting any.
+			{Source: t.TempDir(), Target: os.TempDir()},
+			{Source: vol, Target: target, ReadOnly: true},
+		},
 		ReadOnly: true,
 		Path:     "sh",
 		Args: []string{"-c", "cat " + target + "/keys; echo; hostname; id -u; id -g; " +
