@@ -244,7 +244,7 @@ func newControlPlaneMesh(o *options, log *slog.Logger, reg prometheus.Registerer
 	gc.Join = []string{join}
 	gc.KeyFile = filepath.Join(o.cp.gossipKeyDir, contract.GossipKeySecretKey)
 	gc.EchoInterval = 0
-	gc.Logger, gc.Registerer = log.With("component", "gossip"), reg
+	gc.Logger, gc.Registerer = log, reg
 	m, err := gossip.New(gc)
 	if err != nil {
 		return nil, fmt.Errorf("control plane: %w", err)
