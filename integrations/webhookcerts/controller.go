@@ -13,8 +13,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	admissionlisters "k8s.io/client-go/listers/admissionregistration/v1"
-	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
@@ -62,16 +60,16 @@ type runtime struct {
 	c           *Controller
 	log         *slog.Logger
 	factories   []informers.SharedInformerFactory
-	secrets     listerv1.SecretLister
-	webhooks    admissionlisters.MutatingWebhookConfigurationLister
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
 	kicks       chan struct{}
 	missing     bool // the webhook configuration was reported missing this term
 }
 
-// Run keeps the certificates until ctx ends. It returns an error only when its
-// caches cannot start; a failing pass is retried with backoff.
+// Run keeps the certificates until ctx ends. It watches the Secret and the
+// webhook configuration only to notice changes; each pass reads both from the
+// API. It returns an error only when its watches cannot start; a failing pass
+// is retried with backoff.
 func (c *Controller) Run(ctx context.Context) error {
 	rt := &runtime{c: c, log: c.log, kicks: make(chan struct{}, 1)}
 	byName := func(name string) informers.SharedInformerOption {
@@ -83,7 +81,6 @@ func (c *Controller) Run(ctx context.Context) error {
 	whF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, byName(c.cfg.WebhookConfigName))
 	rt.factories = []informers.SharedInformerFactory{secF, whF}
 	sec, wh := secF.Core().V1().Secrets(), whF.Admissionregistration().V1().MutatingWebhookConfigurations()
-	rt.secrets, rt.webhooks = sec.Lister(), wh.Lister()
 	kick := cache.ResourceEventHandlerFuncs{
 		AddFunc: func(any) { rt.kick() }, UpdateFunc: func(any, any) { rt.kick() }, DeleteFunc: func(any) { rt.kick() },
 	}

@@ -20,8 +20,13 @@ const minWait = 100 * time.Millisecond
 // certificate one step forward, and returns when the next pass is due.
 func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 	cfg, now := &rt.c.cfg, rt.c.cfg.Clock.Now()
-	cur, err := rt.secrets.Secrets(cfg.Namespace).Get(cfg.SecretName)
-	if err != nil && !apierrors.IsNotFound(err) {
+	// Read from the API, not the informer's cache: acting on a cache that has not
+	// yet seen the last write would mint a second CA and put it in the bundle.
+	cur, err := rt.c.kube.CoreV1().Secrets(cfg.Namespace).Get(ctx, cfg.SecretName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		cur = nil
+	case err != nil:
 		return 0, fmt.Errorf("webhookcerts: reading the Secret: %w", err)
 	}
 	m := load(cur)
@@ -92,7 +97,7 @@ func (rt *runtime) renewLeaf(m *material, now time.Time) (time.Duration, bool, e
 // It reports whether they do now; a missing configuration is reported once.
 func (rt *runtime) ensureBundle(ctx context.Context, bundle []byte) (bool, error) {
 	name := rt.c.cfg.WebhookConfigName
-	cur, err := rt.webhooks.Get(name)
+	cur, err := rt.c.kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		if !rt.missing {
 			rt.missing = true
