@@ -101,7 +101,7 @@ func alertsEvaluate(t *testing.T, ctx context.Context, prom *promtest.Server) {
 				sels := selectors(r.Expr)
 				require.NotEmpty(t, sels, "no selector found in %s", r.Expr)
 				for _, sel := range sels {
-					_, err := prom.WaitForSeries(ctx, sel)
+					err := waitSeries(ctx, prom, sel)
 					assert.NoError(t, err, "selector %s", sel)
 				}
 			})
@@ -119,9 +119,9 @@ func rulesHealthy(t *testing.T, prom *promtest.Server) {
 			n++
 			switch r := r.(type) {
 			case promv1.AlertingRule:
-				assert.Equal(t, promv1.RuleHealthGood, r.Health, "%s: %s", r.Name, r.LastError)
+				assert.Equal(t, promv1.RuleHealth(promv1.RuleHealthGood), r.Health, "%s: %s", r.Name, r.LastError)
 			case promv1.RecordingRule:
-				assert.Equal(t, promv1.RuleHealthGood, r.Health, "%s: %s", r.Name, r.LastError)
+				assert.Equal(t, promv1.RuleHealth(promv1.RuleHealthGood), r.Health, "%s: %s", r.Name, r.LastError)
 			default:
 				t.Errorf("unexpected rule type %T", r)
 			}
@@ -142,7 +142,7 @@ func expectedAlerts(t *testing.T, ctx context.Context, prom *promtest.Server) {
 		`ALERTS{alertname="MeshprobeTLSCertificateExpiringSoon", check="payments-tls", app="frontend"}`,
 		`ALERTS{alertname="MeshprobeTLSCertificateExpiring", check="payments-tls", app="frontend"}`,
 	} {
-		_, err := prom.WaitForSeries(ctx, sel)
+		err := waitSeries(ctx, prom, sel)
 		assert.NoError(t, err, sel)
 	}
 	for _, name := range []string{"MeshprobeNoLeader", "MeshprobeMultipleLeaders", "MeshprobeControlPlaneDown",
@@ -151,5 +151,22 @@ func expectedAlerts(t *testing.T, ctx context.Context, prom *promtest.Server) {
 		v, err := prom.Instant(ctx, `ALERTS{alertname="`+name+`"}`)
 		require.NoError(t, err)
 		assert.Empty(t, v, "%s is active on a healthy system", name)
+	}
+}
+
+// controlPlaneActivity: what drive made the control plane do is visible in Prometheus:
+// the ThousandEyes test was created in the fake, the heartbeats and admissions counted,
+// one leader.
+func controlPlaneActivity(t *testing.T, ctx context.Context, prom *promtest.Server) {
+	for _, expr := range []string{
+		`sum(meshprobe_thousandeyes_managed_tests) == 1`,
+		`sum(meshprobe_thousandeyes_operations_total{op="create", result="success"}) >= 1`,
+		`sum(meshprobe_thousandeyes_api_requests_total{method="POST", code=~"2.."}) >= 1`,
+		`sum(meshprobe_heartbeat_requests_total) >= 2`,
+		`sum(meshprobe_webhook_admissions_total{result="injected", reason="injected"}) >= 1`,
+		`sum(meshprobe_webhook_admissions_total{result="skipped", reason="host-network"}) >= 1`,
+		`sum(meshprobe_leader) == 1`,
+	} {
+		assert.NoError(t, waitSeries(ctx, prom, expr), expr)
 	}
 }

@@ -176,7 +176,11 @@ func selectors(expr string) []string {
 		if strings.HasPrefix(rest, "(") {
 			continue // a function call
 		}
-		sel := expr[loc[2]:loc[1]]
+		end := loc[3]
+		if loc[5] >= 0 {
+			end = loc[5]
+		}
+		sel := expr[loc[2]:end]
 		if !seen[sel] {
 			seen[sel] = true
 			out = append(out, sel)

@@ -19,6 +19,7 @@ func TestSelectors(t *testing.T) {
 		{`meshprobe_gossip_members{state="alive"} < 0.9 * scalar(max(meshprobe_gossip_members{state="alive"}))`,
 			[]string{`meshprobe_gossip_members{state="alive"}`}},
 		{`label_join(x, "src", "/", "namespace", "app")`, nil},
+		{`sum(rate(meshprobe_webhook_admissions_total[5m])) > 0`, []string{`meshprobe_webhook_admissions_total`}},
 		{`sum(a) / on (op) group_left (meshprobe_x) meshprobe_leader`, []string{`meshprobe_leader`}},
 	} {
 		assert.Equal(t, tc.want, selectors(tc.expr), tc.expr)

@@ -37,7 +37,7 @@ func startTargets(t *testing.T) targets {
 	}))
 	t.Cleanup(web.Close)
 
-	certPEM, cert := expiringCert(t, 48*time.Hour)
+	certPEM, _, cert := selfSigned(t, net.IPv4(127, 0, 0, 1), 48*time.Hour)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, certPEM, 0o600))
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
@@ -53,8 +53,8 @@ func startTargets(t *testing.T) targets {
 	return targets{httpURL: web.URL + "/healthz", tlsAddr: ln.Addr().String(), caFile: caFile, closedTCP: closedAddr}
 }
 
-// expiringCert is a self-signed certificate for 127.0.0.1 that expires after d.
-func expiringCert(t *testing.T, d time.Duration) ([]byte, tls.Certificate) {
+// selfSigned is a self-signed certificate (its own CA) for ip that expires after d.
+func selfSigned(t *testing.T, ip net.IP, d time.Duration) (certPEM, keyPEM []byte, pair tls.Certificate) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func expiringCert(t *testing.T, d time.Duration) ([]byte, tls.Certificate) {
 		Subject:               pkix.Name{CommonName: "expiring.meshprobe.test"},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(d),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:           []net.IP{ip},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
@@ -73,8 +73,9 @@ func expiringCert(t *testing.T, d time.Duration) ([]byte, tls.Certificate) {
 	require.NoError(t, err)
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	require.NoError(t, err)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	pair, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	pair, err = tls.X509KeyPair(certPEM, keyPEM)
 	require.NoError(t, err)
-	return certPEM, pair
+	return certPEM, keyPEM, pair
 }

@@ -84,6 +84,12 @@ func TestControlPlanePodMonitor(t *testing.T) {
 	assert.Equal(t, []string{contract.DefaultNamespace}, pm.Spec.NamespaceSelector.MatchNames)
 	assert.Equal(t, controlPlaneMetricsPort, pm.Spec.PodMetricsEndpoints[0].Port)
 	assert.Equal(t, controlPlaneSelector, pm.Spec.Selector.MatchLabels)
+	// The shipped Deployment's pods match the selector and have the port.
+	tmpl := controlPlanePodTemplate(t)
+	for k, v := range pm.Spec.Selector.MatchLabels {
+		assert.Equal(t, v, tmpl.Labels[k], "pod template label %s", k)
+	}
+	assert.Equal(t, int32(controlPlaneMetricsPortNumber), containerPort(t, tmpl, controlPlaneMetricsPort))
 }
 
 // TestKustomization: every resource exists and the dashboard ConfigMap is included.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/sidecar"
 )
 
 // member is one injected pod, played by a meshprobe-sidecar process on its own
@@ -99,9 +100,8 @@ func sidecarEnv(m member, join, keyDir, infoDir string) []string {
 		contract.EnvPodInfoDir + "=" + infoDir,
 		contract.EnvGossipKeyDir + "=" + keyDir,
 		// Every sidecar has its own loopback address, as each pod has its own IP.
-		"MESHPROBE_GOSSIP_BIND_ADDR=" + m.ip,
-		"MESHPROBE_HTTP_ADDR=" + m.ip,
-		"MESHPROBE_LOG_LEVEL=debug",
+		sidecar.EnvGossipBindAddr + "=" + m.ip,
+		sidecar.EnvHTTPAddr + "=" + m.ip,
 	}
 }
 

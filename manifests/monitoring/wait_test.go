@@ -26,8 +26,23 @@ func poll(ctx context.Context, f func() error) error {
 	}
 }
 
-// waitFinite polls expr until it returns a series with a finite value.
+// waitTimeout bounds each wait for one expression, so one missing series cannot use up
+// the time of all the others.
+const waitTimeout = 30 * time.Second
+
+// waitSeries polls sel until it returns series (at most waitTimeout).
+func waitSeries(ctx context.Context, prom *promtest.Server, sel string) error {
+	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	_, err := prom.WaitForSeries(ctx, sel)
+	return err
+}
+
+// waitFinite polls expr until it returns a series with a finite value (at most
+// waitTimeout).
 func waitFinite(ctx context.Context, prom *promtest.Server, expr string) (model.Vector, error) {
+	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
 	var out model.Vector
 	err := poll(ctx, func() error {
 		v, err := prom.Instant(ctx, expr)
