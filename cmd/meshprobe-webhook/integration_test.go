@@ -34,7 +34,10 @@ func TestIntegration(t *testing.T) {
 	env := testenv.Start(t)
 	ca, err := controlplane.NewCA("meshprobe-webhook-test-ca", time.Hour)
 	require.NoError(t, err)
-	wh := startWebhook(t, ca, "--kubeconfig", env.KubeconfigPath, "--native-sidecar=auto")
+	// The webhook alone: the control-plane role (gossip member, Lease election) has
+	// tests of its own.
+	wh := startWebhook(t, ca, "--kubeconfig", env.KubeconfigPath, "--native-sidecar=auto",
+		"--leader-elect=false", "--gossip=false")
 	registerWebhook(t, env.Client, wh.webhookURL, ca.CertPEM)
 
 	t.Run("injection", func(t *testing.T) { testInjection(t, env, wh) })
