@@ -2,12 +2,9 @@ package gossip
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +15,7 @@ import (
 // newKey returns a random 32-byte key.
 func newKey(t testing.TB) []byte {
 	t.Helper()
-	k := make([]byte, 32)
-	_, err := rand.Read(k)
+	k, err := NewKey()
 	require.NoError(t, err)
 	return k
 }
@@ -27,12 +23,8 @@ func newKey(t testing.TB) []byte {
 // writeKeys writes a key file atomically (rename), primary first.
 func writeKeys(t testing.TB, path string, keys ...[]byte) {
 	t.Helper()
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	}
 	tmp := path + ".tmp"
-	require.NoError(t, os.WriteFile(tmp, []byte(b.String()), 0o600))
+	require.NoError(t, os.WriteFile(tmp, Keys(keys).Encode(), 0o600))
 	require.NoError(t, os.Rename(tmp, path))
 }
 

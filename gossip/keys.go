@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -47,6 +48,26 @@ func ParseKeys(data []byte) (Keys, error) {
 		return nil, errors.New("gossip: key file holds no key")
 	}
 	return keys, nil
+}
+
+// NewKey returns a fresh random 32-byte (AES-256) gossip key.
+func NewKey() ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("gossip: generating a key: %w", err)
+	}
+	return key, nil
+}
+
+// Encode returns the key file form of k: one base64 key per line, primary first.
+// ParseKeys reads it back.
+func (k Keys) Encode() []byte {
+	var b strings.Builder
+	for _, key := range k {
+		b.WriteString(base64.StdEncoding.EncodeToString(key))
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
 }
 
 // Primary returns the primary key: the first one.

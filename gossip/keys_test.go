@@ -91,3 +91,15 @@ func TestRemovalsAtEndOfNormalRotation(t *testing.T) {
 	assert.Equal(t, k2, before[0], "the backing array was not shifted")
 	assert.Equal(t, k1, before[1])
 }
+
+func TestKeysEncodeRoundTrip(t *testing.T) {
+	k1, err := NewKey()
+	require.NoError(t, err)
+	k2, err := NewKey()
+	require.NoError(t, err)
+	require.Len(t, k1, 32)
+	assert.NotEqual(t, k1, k2)
+	got, err := ParseKeys(Keys{k2, k1}.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, Keys{k2, k1}, got)
+}

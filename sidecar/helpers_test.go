@@ -2,18 +2,17 @@ package sidecar
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/gossip"
 )
 
 var atomicSeq atomic.Int64
@@ -48,8 +47,7 @@ func atomicWrite(t testing.TB, dir string, files map[string]string) {
 // newKey returns a random 32-byte gossip key.
 func newKey(t testing.TB) []byte {
 	t.Helper()
-	k := make([]byte, 32)
-	_, err := rand.Read(k)
+	k, err := gossip.NewKey()
 	require.NoError(t, err)
 	return k
 }
@@ -57,11 +55,7 @@ func newKey(t testing.TB) []byte {
 // writeKeyFile writes the gossip-key Secret volume (file "keys") atomically.
 func writeKeyFile(t testing.TB, dir string, keys ...[]byte) {
 	t.Helper()
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	}
-	atomicWrite(t, dir, map[string]string{"keys": b.String()})
+	atomicWrite(t, dir, map[string]string{"keys": string(gossip.Keys(keys).Encode())})
 }
 
 // freePort returns a TCP port that was free a moment ago.
