@@ -49,10 +49,11 @@ func TestServerScrapesAndEvaluatesRules(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 3, float64(v[0].Value), 0)
 
-	m, err := srv.Range(ctx, "promtest_events_total", 10*time.Second, time.Second)
-	require.NoError(t, err)
-	require.Len(t, m, 1)
-	assert.NotEmpty(t, m[0].Values)
+	// The range ends at a whole second, so the first scrape may fall after it: poll.
+	require.Eventually(t, func() bool {
+		m, err := srv.Range(ctx, "promtest_events_total", 10*time.Second, time.Second)
+		return err == nil && len(m) == 1 && len(m[0].Values) > 0
+	}, 10*time.Second, 200*time.Millisecond)
 
 	_, err = srv.Instant(ctx, "sum(")
 	assert.Error(t, err, "a malformed query must be reported")
