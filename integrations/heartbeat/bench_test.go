@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +32,9 @@ const benchBatch = 1000
 // requests over loopback with keep-alive, answered from the caches of a real
 // kube-apiserver, and counts the API requests the server's client sends meanwhile.
 // One op is a batch of benchBatch requests; see the req/s, p50-ms, p99-ms and
-// api-requests metrics. Reproduce: make bench, or
+// api-requests metrics, and cpu-us/req: the CPU time of client and server
+// together per request, which depends less on what else the machine runs.
+// Reproduce: make bench, or
 //
 //	KUBEBUILDER_ASSETS=$(hack/k8s-binaries.sh) go test -run '^$' -bench HeartbeatLoopback -cpu 2 ./integrations/heartbeat/
 func BenchmarkHeartbeatLoopback(b *testing.B) {
@@ -49,6 +52,7 @@ func BenchmarkHeartbeatLoopback(b *testing.B) {
 	}
 	latencies := make([][]time.Duration, benchConns)
 	apiBefore := apiRequests.Load()
+	cpuBefore := processCPU(b)
 	start := time.Now()
 	for b.Loop() {
 		var wg sync.WaitGroup
@@ -67,12 +71,22 @@ func BenchmarkHeartbeatLoopback(b *testing.B) {
 		wg.Wait()
 	}
 	elapsed := time.Since(start)
+	cpu := processCPU(b) - cpuBefore
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
 	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
 	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
 	b.ReportMetric(float64(apiRequests.Load()-apiBefore), "api-requests")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(len(all)), "cpu-us/req")
+}
+
+// processCPU is this process's user plus system CPU time: the load generator,
+// the heartbeat server and its informers (the apiserver runs apart).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
