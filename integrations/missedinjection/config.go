@@ -1,0 +1,70 @@
+package missedinjection
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/meshprobe/meshprobe/webhook"
+)
+
+// Repair modes.
+const (
+	RepairOff     = "off"
+	RepairRestart = "restart"
+)
+
+// Config configures the task. Start from DefaultConfig.
+type Config struct {
+	// Webhook is the injector's configuration: its decision (webhook.Select) says
+	// which pods should have the sidecar. Required.
+	Webhook *webhook.Config
+	// Repair is RepairOff (report only, the default) or RepairRestart.
+	Repair string
+	// RepairInterval is the least time between two restarts, cluster-wide. Default 1m.
+	RepairInterval time.Duration
+	// RepairCooldown is the least time between two restarts of one workload; a
+	// restart by kubectl counts too (the restartedAt annotation). Default 15m.
+	RepairCooldown time.Duration
+	// Resync is the period of full passes without a change. Default 5m.
+	Resync time.Duration
+	// Clock is the time source. Default the real clock.
+	Clock clock.Clock
+}
+
+// DefaultConfig returns the defaults documented on each field.
+func DefaultConfig() Config {
+	return Config{
+		Repair:         RepairOff,
+		RepairInterval: time.Minute,
+		RepairCooldown: 15 * time.Minute,
+		Resync:         5 * time.Minute,
+		Clock:          clock.RealClock{},
+	}
+}
+
+// RegisterFlags adds the --repair-missed* flags, with c's values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Repair, "repair-missed", c.Repair,
+		"what to do about pods running without the sidecar although injection selects them: off (report them) or restart (rolling-restart their Deployment or StatefulSet)")
+	fs.DurationVar(&c.RepairInterval, "repair-missed-interval", c.RepairInterval, "least time between two missed-injection restarts, cluster-wide")
+	fs.DurationVar(&c.RepairCooldown, "repair-missed-cooldown", c.RepairCooldown, "least time between two missed-injection restarts of the same workload")
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.Webhook == nil:
+		return errors.New("missedinjection: the webhook configuration is required")
+	case c.Repair != RepairOff && c.Repair != RepairRestart:
+		return fmt.Errorf("missedinjection: --repair-missed %q: want %s or %s", c.Repair, RepairOff, RepairRestart)
+	case c.RepairInterval <= 0 || c.RepairCooldown <= 0 || c.Resync <= 0:
+		return errors.New("missedinjection: --repair-missed-interval, --repair-missed-cooldown and resync must be positive")
+	case c.Clock == nil:
+		return errors.New("missedinjection: Clock must be set (start from DefaultConfig)")
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package missedinjection
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshprobe/meshprobe/integrations/leader"
+)
+
+// TaskName is the leader task's name.
+const TaskName = "missed-injections"
+
+// Event reasons.
+const (
+	// ReasonMissed (Warning), on a missed pod and on its owner.
+	ReasonMissed = "MissedInjection"
+	// ReasonRestarted (Normal), on a workload restarted by the repair.
+	ReasonRestarted = "MissedInjectionRestart"
+	eventComponent  = "meshprobe-missed-injections"
+)
+
+// Controller finds, reports and optionally repairs missed injections.
+type Controller struct {
+	cfg     Config
+	kube    kubernetes.Interface
+	log     *slog.Logger
+	metrics *collector
+}
+
+// New validates cfg, registers meshprobe_webhook_missed_pods with reg and
+// returns the controller.
+func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus.Registerer) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if kube == nil {
+		return nil, errors.New("missedinjection: a Kubernetes client is required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newCollector(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Controller{cfg: cfg, kube: kube, log: log.With("task", TaskName), metrics: m}, nil
+}
+
+// Task returns the controller as a leader-only task.
+func (c *Controller) Task() leader.Task { return leader.Task{Name: TaskName, Run: c.Run} }
+
+// Run watches pods until ctx ends. It returns an error only when its caches
+// cannot start; a failing pass is retried with backoff.
+func (c *Controller) Run(ctx context.Context) error {
+	rt, err := c.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer rt.stop()
+	var retry time.Duration
+	for {
+		wait, err := rt.pass(ctx)
+		if err != nil {
+			retry = min(max(2*retry, time.Second), 30*time.Second)
+			wait = retry
+			if ctx.Err() == nil {
+				rt.log.Warn("missedinjection: pass failed; retrying", "in", retry, "err", err)
+			}
+		} else {
+			retry = 0
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-rt.kicks:
+		case <-c.cfg.Clock.After(wait):
+		}
+	}
+}

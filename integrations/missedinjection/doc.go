@@ -1,0 +1,14 @@
+// Package missedinjection is the leader-only task that finds pods running
+// without the meshprobe sidecar although injection selects them.
+//
+// The webhook fails open (failurePolicy: Ignore), so pods created while it was
+// unreachable start without the sidecar, silently (Istio #3716, kuma #3293). The
+// task watches every pod; a pod whose namespace carries meshprobe.io/inject=enabled
+// or that carries meshprobe.io/inject: "true" itself, and that the webhook's own
+// decision (webhook.Select) would inject, is missed. For each missed pod it
+// records one Warning Event on the pod and one on its owner, and it exports
+// meshprobe_webhook_missed_pods{namespace}. With repair enabled it restarts the
+// owning Deployment or StatefulSet the way `kubectl rollout restart` does, rate
+// limited and at most once per cooldown per workload, so that the webhook
+// injects the new pods.
+package missedinjection
