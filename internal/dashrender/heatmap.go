@@ -1,7 +1,6 @@
 package dashrender
 
 import (
-	"context"
 	"image"
 	"image/color"
 	"math"
@@ -77,17 +76,13 @@ func bucketRows(ss []series) ([]float64, [][]float64, int) {
 	return les[first : last+1], rows[first : last+1], cols
 }
 
-// heatmap draws histogram buckets over time, one row per bucket, coloured by rate on an
+// drawHeatmap draws histogram buckets over time, one row per bucket, coloured by rate on an
 // exponential (square-root) scale; empty cells stay dark.
-func (r *renderer) heatmap(ctx context.Context, c *canvas, p Panel, area image.Rectangle) error {
-	ss, err := r.rangeSeries(ctx, p)
-	if err != nil {
-		return err
-	}
+func drawHeatmap(c *canvas, _ Panel, ss []series, area image.Rectangle) {
 	les, rows, cols := bucketRows(ss)
 	if len(rows) == 0 || cols == 0 {
 		noData(c, area)
-		return nil
+		return
 	}
 	times, _ := align(ss)
 	hi := 0.0
@@ -125,7 +120,6 @@ func (r *renderer) heatmap(ctx context.Context, c *canvas, p Panel, area image.R
 		c.text(c.f.small, plot.Min.X-6, y, label, colMuted, 2)
 	}
 	colourScale(c, image.Rect(area.Max.X-160, area.Min.Y-20, area.Max.X-50, area.Min.Y-12), hi)
-	return nil
 }
 
 // colourScale draws the colour legend from 0 to hi (probes/s).

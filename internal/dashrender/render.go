@@ -109,22 +109,34 @@ func (r *renderer) panel(ctx context.Context, p Panel) (*image.RGBA, error) {
 	c.fill(inner.Inset(1), colPanel)
 	c.text(r.f.title, inner.Min.X+10, inner.Min.Y+20, c.clip(r.f.title, p.Title, inner.Dx()-20), colText, 0)
 	content := image.Rect(inner.Min.X+8, inner.Min.Y+30, inner.Max.X-8, inner.Max.Y-6)
-	var err error
-	switch p.Type {
-	case "timeseries":
-		err = r.timeseries(ctx, c, p, content)
-	case "heatmap":
-		err = r.heatmap(ctx, c, p, content)
-	case "table":
-		err = r.table(ctx, c, p, content)
-	case "bargauge":
-		err = r.bargauge(ctx, c, p, content)
-	case "stat":
-		err = r.stat(ctx, c, p, content)
-	default:
-		err = fmt.Errorf("dashrender: %s: unsupported panel type", describe(p.Type, p.Title))
+	draw, ok := drawers[p.Type]
+	if !ok {
+		return c.img, fmt.Errorf("dashrender: %s: unsupported panel type", describe(p.Type, p.Title))
 	}
-	return c.img, err
+	fetch := r.instant
+	if p.Type == "timeseries" || p.Type == "heatmap" {
+		fetch = r.rangeSeries
+	}
+	ss, err := fetch(ctx, p)
+	if err != nil {
+		return c.img, err
+	}
+	if len(ss) == 0 {
+		noData(c, content)
+		return c.img, nil
+	}
+	draw(c, p, ss, content)
+	return c.img, nil
+}
+
+// drawers draw a panel's content from its query results, by panel type. Time series
+// and heatmaps get range results, the others instant results.
+var drawers = map[string]func(c *canvas, p Panel, ss []series, area image.Rectangle){
+	"timeseries": drawTimeseries,
+	"heatmap":    drawHeatmap,
+	"table":      drawTableOrMatrix,
+	"bargauge":   drawBargauge,
+	"stat":       drawStat,
 }
 
 // noData writes Grafana's "No data" in the middle of the content area.

@@ -1,22 +1,13 @@
 package dashrender
 
 import (
-	"context"
 	"image"
 	"math"
 )
 
-// bargauge draws one horizontal bar per series, scaled to the largest value and
+// drawBargauge draws one horizontal bar per series, scaled to the largest value and
 // coloured by thresholds.
-func (r *renderer) bargauge(ctx context.Context, c *canvas, p Panel, area image.Rectangle) error {
-	ss, err := r.instant(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(ss) == 0 {
-		noData(c, area)
-		return nil
-	}
+func drawBargauge(c *canvas, p Panel, ss []series, area image.Rectangle) {
 	unit := p.FieldConfig.Defaults.Unit
 	hi := 0.0
 	for _, s := range ss {
@@ -39,19 +30,10 @@ func (r *renderer) bargauge(ctx context.Context, c *canvas, p Panel, area image.
 			break
 		}
 	}
-	return nil
 }
 
-// stat draws one big coloured number per series with its name.
-func (r *renderer) stat(ctx context.Context, c *canvas, p Panel, area image.Rectangle) error {
-	ss, err := r.instant(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(ss) == 0 {
-		noData(c, area)
-		return nil
-	}
+// drawStat draws one big coloured number per series with its name.
+func drawStat(c *canvas, p Panel, ss []series, area image.Rectangle) {
 	w := area.Dx() / len(ss)
 	for i, s := range ss {
 		box := image.Rect(area.Min.X+i*w+2, area.Min.Y, area.Min.X+(i+1)*w-2, area.Max.Y)
@@ -62,5 +44,4 @@ func (r *renderer) stat(ctx context.Context, c *canvas, p Panel, area image.Rect
 		c.text(c.f.regular, mid, box.Min.Y+22, c.clip(c.f.regular, s.name, box.Dx()-10), dark, 1)
 		c.text(c.f.big, mid, (box.Min.Y+box.Max.Y)/2+20, formatValue(v, p.FieldConfig.Defaults.Unit), dark, 1)
 	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package dashrender
 
 import (
-	"context"
 	"image"
 	"image/color"
 	"math"
@@ -10,23 +9,14 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// table draws an instant-query table (labels as columns, Value last) or, with a
+// drawTableOrMatrix draws an instant-query table (labels as columns, Value last) or, with a
 // groupingToMatrix transformation, a rows x columns matrix coloured by thresholds.
-func (r *renderer) table(ctx context.Context, c *canvas, p Panel, area image.Rectangle) error {
-	ss, err := r.instant(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(ss) == 0 {
-		noData(c, area)
-		return nil
-	}
+func drawTableOrMatrix(c *canvas, p Panel, ss []series, area image.Rectangle) {
 	if row, col, ok := p.matrixFields(); ok {
 		drawMatrix(c, p, ss, row, col, area)
-		return nil
+		return
 	}
 	drawTable(c, p, ss, area)
-	return nil
 }
 
 // cell is one table cell: its text and, when coloured, its background.

@@ -1,24 +1,15 @@
 package dashrender
 
 import (
-	"context"
 	"image"
 	"math"
 	"sort"
 	"time"
 )
 
-// timeseries draws lines (or stacked areas) with a y axis, time axis and a legend table
+// drawTimeseries draws lines (or stacked areas) with a y axis, time axis and a legend table
 // of last and max values on the right.
-func (r *renderer) timeseries(ctx context.Context, c *canvas, p Panel, area image.Rectangle) error {
-	ss, err := r.rangeSeries(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(ss) == 0 {
-		noData(c, area)
-		return nil
-	}
+func drawTimeseries(c *canvas, p Panel, ss []series, area image.Rectangle) {
 	unit := p.FieldConfig.Defaults.Unit
 	times, grid := align(ss)
 	stackedMode := p.FieldConfig.Defaults.Custom.Stacking.Mode == "normal"
@@ -54,7 +45,6 @@ func (r *renderer) timeseries(ctx context.Context, c *canvas, p Panel, area imag
 		c.polyline(pts, 1.5, col)
 	}
 	drawLegend(c, ss, unit, image.Rect(plot.Max.X+10, area.Min.Y, area.Max.X, area.Max.Y))
-	return nil
 }
 
 // align puts every series on the union of their timestamps (NaN where missing).

@@ -38,8 +38,9 @@ func renderDashboard(t *testing.T, prom *promtest.Server, dir string, wait time.
 	opts := dashrender.Options{
 		Vars:         map[string]string{"namespace": variableAllRex, "app": variableAllRex, "node": variableAllRex},
 		RateInterval: rateInterval,
-		Window:       max(2*time.Minute, wait),
-		Step:         2 * time.Second,
+		// The recorded 5m rates ramp up during their first 5 minutes: show what follows.
+		Window: max(2*time.Minute, wait-5*time.Minute),
+		Step:   2 * time.Second,
 	}
 	img, err := dashrender.RenderDashboard(t.Context(), prom, d, opts)
 	require.NoError(t, err)
