@@ -23,6 +23,9 @@ func (rt *runtime) pass(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gossipkeys: reading the source Secret: %w", err)
 	}
+	if src.ResourceVersion == rt.replaced {
+		return nil // the cache has not caught up with our last write; its event kicks the next pass
+	}
 	keys, err := secretKeys(src)
 	if err != nil {
 		rt.rotating = false
@@ -105,6 +108,7 @@ func (rt *runtime) rotate(ctx context.Context, src *corev1.Secret, keys gossip.K
 	if err != nil {
 		return fmt.Errorf("gossipkeys: updating the source Secret (%s): %w", p.state.Phase, err)
 	}
+	rt.replaced = src.ResourceVersion
 	rt.rotating, rt.blockers, rt.lastReported = p.state.Phase != PhaseStable, "", time.Time{}
 	if p.reason != "" {
 		rt.log.Info("gossipkeys: "+p.message, "phase", p.state.Phase, "keys", p.keys.Fingerprints())

@@ -33,6 +33,7 @@ type runtime struct {
 	kicks       chan struct{}
 
 	rotating     bool            // a rotation is in progress: poll the mesh
+	replaced     string          // resourceVersion of the source our last write replaced
 	invalidRV    string          // resourceVersion of the invalid source last reported
 	conflicts    map[string]bool // namespaces whose foreign Secret was reported
 	blockers     string          // the last logged blockers
