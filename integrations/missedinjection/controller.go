@@ -78,6 +78,11 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-rt.kicks:
+			select { // let the burst of changes that woke us settle into one pass
+			case <-ctx.Done():
+				return nil
+			case <-c.cfg.Clock.After(c.cfg.MinInterval):
+			}
 		case <-c.cfg.Clock.After(wait):
 		}
 	}
