@@ -24,9 +24,9 @@ func controlPlanePanels(l *layout) {
 		"Calls to the ThousandEyes API by method and HTTP status; anything but 2xx is an error.",
 		"reqps", rangeTarget(fmt.Sprintf("sum by (method, code) (%s)", rate5(mTEAPI, "")), "{{method}} {{code}}"))), 8, 8)
 	l.add(stat("ThousandEyes API errors",
-		"Share of ThousandEyes API calls that did not return 2xx over the last 5 minutes.",
+		"Share of ThousandEyes API calls that did not return 2xx over the last 5 minutes (0 when there were none).",
 		"percentunit", steps("green", 0.01, "orange", 0.1, "red"),
-		rangeTarget(fmt.Sprintf(`(sum(rate(%s{code!~"2.."}[5m])) or vector(0)) / sum(rate(%s[5m]))`, mTEAPI, mTEAPI), "error ratio")), 4, 8)
+		rangeTarget(fmt.Sprintf(`((sum(rate(%s{code!~"2.."}[5m])) or vector(0)) / (sum(rate(%s[5m])) > 0)) or vector(0)`, mTEAPI, mTEAPI), "error ratio")), 4, 8)
 	l.add(stat("Managed tests",
 		"ThousandEyes tests that meshprobe owns.",
 		"short", steps("blue"),

@@ -160,10 +160,10 @@ func drawLegend(c *canvas, ss []series, unit string, area image.Rectangle) {
 			c.text(c.f.small, area.Min.X, y, "…", colMuted, 0)
 			break
 		}
-		mx := math.Inf(-1)
+		mx := nan
 		for _, v := range s.v {
-			if !math.IsNaN(v) {
-				mx = max(mx, v)
+			if !math.IsNaN(v) && (math.IsNaN(mx) || v > mx) {
+				mx = v
 			}
 		}
 		c.fill(image.Rect(area.Min.X, y-8, area.Min.X+12, y-5), palette[k%len(palette)])

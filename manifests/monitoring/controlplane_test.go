@@ -107,8 +107,7 @@ func (cp *controlPlane) drive(t *testing.T) {
 	t.Helper()
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop-tests", Namespace: "shop", Labels: map[string]string{"app": "thousandeyes-tests"}},
-		Data: map[string]string{"config.yaml": "httpTests:\n" +
-			"  - testName: shop api\n    url: https://shop.example.com/healthz\n    interval: 300\n    agents: [\"32\"]\n"},
+		Data:       map[string]string{"config.yaml": teConfig("https://shop.example.com/healthz")},
 	}
 	_, err := cp.env.Client.CoreV1().ConfigMaps(cm.Namespace).Create(t.Context(), cm, metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -124,6 +123,45 @@ func (cp *controlPlane) drive(t *testing.T) {
 		resp := cp.admit(t, pod)
 		require.True(t, resp.Allowed, "admission of %s", pod.Name)
 	}
+}
+
+// keepBusy gives the control plane steady work for d, so the rendered control-plane
+// panels show traffic: every 2 s an admission and two heartbeats, every 30 s a change
+// to the ThousandEyes test (an update through the API).
+func (cp *controlPlane) keepBusy(t *testing.T, d time.Duration) {
+	t.Helper()
+	kinds := []struct {
+		hostNetwork bool
+		labels      map[string]string
+	}{
+		{false, map[string]string{contract.LabelInject: "true"}},
+		{false, map[string]string{contract.LabelInject: "true"}},
+		{true, map[string]string{contract.LabelInject: "true"}},
+		{false, map[string]string{contract.LabelInject: "false"}},
+	}
+	for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
+		k := kinds[i%len(kinds)]
+		cp.admit(t, corev1.Pod{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("busy-%d", i), Namespace: "shop", Labels: k.labels},
+			Spec:       corev1.PodSpec{HostNetwork: k.hostNetwork, Containers: []corev1.Container{{Name: "web", Image: "web:1"}}},
+		})
+		cp.heartbeat(t, "/api/healthz/shop/deployment/frontend")
+		cp.heartbeat(t, "/api/healthz/payments/deployment/ledger")
+		if i%15 == 14 {
+			cm, err := cp.env.Client.CoreV1().ConfigMaps("shop").Get(t.Context(), "shop-tests", metav1.GetOptions{})
+			require.NoError(t, err)
+			cm.Data["config.yaml"] = teConfig(fmt.Sprintf("https://shop.example.com/healthz?v=%d", i))
+			_, err = cp.env.Client.CoreV1().ConfigMaps("shop").Update(t.Context(), cm, metav1.UpdateOptions{})
+			require.NoError(t, err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// teConfig is a ThousandEyes test ConfigMap's config.yaml with one test of url.
+func teConfig(url string) string {
+	return "httpTests:\n  - testName: shop api\n    url: " + url + "\n    interval: 300\n    agents: [\"32\"]\n"
 }
 
 // heartbeat GETs a heartbeat path from the leader (any status is an answer).

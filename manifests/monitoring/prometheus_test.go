@@ -74,7 +74,7 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 	t.Run("rules healthy", func(t *testing.T) { rulesHealthy(t, prom) })
 	t.Run("alerts that must fire", func(t *testing.T) { expectedAlerts(t, ctx, prom) })
 	if *renderDir != "" && !t.Failed() {
-		renderDashboard(t, prom, *renderDir, *renderWait)
+		renderDashboard(t, prom, cp, *renderDir, *renderWait)
 	}
 }
 

@@ -25,12 +25,13 @@ var renderedPanels = map[string]string{
 }
 
 // renderDashboard draws the whole dashboard and its main panels from the running
-// Prometheus into dir, after collecting data for wait.
-func renderDashboard(t *testing.T, prom *promtest.Server, dir string, wait time.Duration) {
+// Prometheus into dir, after collecting data for wait while the control plane keeps
+// working (admissions, heartbeats, ThousandEyes updates).
+func renderDashboard(t *testing.T, prom *promtest.Server, cp *controlPlane, dir string, wait time.Duration) {
 	t.Helper()
 	if wait > 0 {
 		t.Logf("collecting data for %s before rendering", wait)
-		time.Sleep(wait)
+		cp.keepBusy(t, wait)
 	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	d, err := dashrender.ParseDashboard(readFile(t, dashboardFile))
