@@ -60,6 +60,7 @@ type controlPlaneOptions struct {
 
 	te         thousandeyes.Options
 	gossipKeys gossipkeys.Config
+	trust      trustOptions // trust.go: missed injections, built-in webhook certificates
 }
 
 // registerFlags adds the control-plane flags to fs. The ThousandEyes settings
@@ -83,6 +84,7 @@ func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
 	c.te.RegisterFlags(fs)
 	c.gossipKeys = gossipkeys.DefaultConfig()
 	c.gossipKeys.RegisterFlags(fs)
+	c.trust.registerFlags(fs)
 }
 
 // controlPlane is the wired control-plane role.
@@ -93,6 +95,7 @@ type controlPlane struct {
 	mesh    *gossip.Mesh             // nil with --gossip=false
 	elector *leader.Elector          // nil with --leader-elect=false
 	te      *thousandeyes.Controller // nil without a ThousandEyes token
+	trust   []component              // per-replica trust parts (trust.go)
 }
 
 // newControlPlane builds the control-plane role from the options. Without any
@@ -117,6 +120,7 @@ func newControlPlane(o *options, log *slog.Logger, reg prometheus.Registerer) (*
 		log:     log,
 		factory: informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(stripManagedFields)),
 		events:  record.NewBroadcaster(),
+		trust:   trustComponents(&o.cp.trust, o.namespace, o.certDir, client, log),
 	}
 	if o.cp.gossip {
 		if cp.mesh, err = newControlPlaneMesh(o, log, reg); err != nil {
@@ -160,6 +164,11 @@ func (cp *controlPlane) leaderTasks(o *options, client kubernetes.Interface, reg
 		cp.te = te
 		tasks = append(tasks, leader.Task{Name: "thousandeyes", Run: te.Run})
 	}
+	trust, err := trustLeaderTasks(o, client, cp.log, reg)
+	if err != nil {
+		return nil, err
+	}
+	tasks = append(tasks, trust...)
 	if cp.mesh == nil {
 		cp.log.Warn("gossip-key task is off: it needs the control plane's gossip member (--gossip)")
 		return tasks, nil
@@ -268,7 +277,7 @@ func (cp *controlPlane) components() []component {
 	if cp.elector != nil {
 		list = append(list, component{"leader-election", cp.elector.Run})
 	}
-	return list
+	return append(list, cp.trust...)
 }
 
 // runInformers fills the shared caches on every replica, so that a new leader

@@ -2,14 +2,9 @@ package main
 
 // The control plane's trust tasks: missed injections (leader-only) and the
 // built-in webhook certificates (a leader-only task, plus an optional Secret
-// syncer on every replica). The gossip-key task is wired in controlplane.go.
-//
-// Wiring (for controlplane.go / options.go):
-//   - options gets a field `trust trustOptions`, and newFlagSet calls
-//     o.trust.registerFlags(fs);
-//   - leaderTasks appends trustTasks(&o.trust, o.namespace, &wcfg, client, log, reg),
-//     where wcfg is the webhook.Config the server uses;
-//   - the components list gets trustComponents(&o.trust, o.namespace, o.certDir, client, log).
+// syncer on every replica). The gossip-key task is wired in controlplane.go,
+// which also plugs these in: controlPlaneOptions.trust registers the flags,
+// leaderTasks appends trustLeaderTasks, components appends trustComponents.
 
 import (
 	"flag"
@@ -50,6 +45,17 @@ func (t *trustOptions) registerFlags(fs *flag.FlagSet) {
 		"where the webhook's serving certificate comes from: external (cert-manager, or anything that fills the Secret and the caBundle) or builtin (the leader mints and rotates a CA and certificate and patches the caBundle)")
 	fs.BoolVar(&t.certSync, "webhook-cert-sync", false,
 		"write the serving certificate from the Secret "+t.certs.SecretName+" into --cert-dir on this replica (for an emptyDir --cert-dir, or where no kubelet updates the mounted Secret)")
+}
+
+// trustLeaderTasks builds the trust tasks from the process options. The webhook
+// configuration is built as serve builds it; the tasks only read its selection
+// rules (the excluded namespaces), never the sidecar's shape.
+func trustLeaderTasks(o *options, client kubernetes.Interface, log *slog.Logger, reg prometheus.Registerer) ([]leader.Task, error) {
+	wcfg, err := o.webhookConfig(true)
+	if err != nil {
+		return nil, err
+	}
+	return trustTasks(&o.cp.trust, o.namespace, &wcfg, client, log, reg)
 }
 
 // trustTasks builds the leader-only trust tasks: the missed-injection task

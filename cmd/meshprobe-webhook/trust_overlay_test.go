@@ -84,12 +84,9 @@ func TestOverlays(t *testing.T) {
 				assert.ElementsMatch(t, []string{webhookcerts.KeyTLSCert, webhookcerts.KeyTLSKey, webhookcerts.KeyCABundle}, keys, "the CA key is not mounted")
 			}
 		}
-		if newFlagSet(&options{}, io.Discard).Lookup("webhook-certs") == nil {
-			t.Log("the trust flags are not wired into newFlagSet yet: the Deployment's arguments are not parsed here")
-			return
-		}
-		_, err := parseOptions(args, io.Discard)
+		o, err := parseOptions(args, io.Discard)
 		require.NoError(t, err, "the Deployment's arguments parse")
+		assert.Equal(t, certsBuiltin, o.cp.trust.certsMode)
 	})
 }
 

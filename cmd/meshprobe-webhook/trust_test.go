@@ -57,3 +57,17 @@ func TestTrustTasks(t *testing.T) {
 		assert.Error(t, err, "%v", bad)
 	}
 }
+
+// TestTrustFlagsWired: the webhook's own flag set carries the trust flags, and
+// the control plane builds the trust tasks from them.
+func TestTrustFlagsWired(t *testing.T) {
+	o, err := parseOptions([]string{"--webhook-certs=builtin", "--repair-missed=restart", "--webhook-cert-sync", "--namespace=mp"}, io.Discard)
+	require.NoError(t, err)
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: "https://127.0.0.1:1"})
+	require.NoError(t, err)
+	tasks, err := trustLeaderTasks(o, client, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	require.NoError(t, err)
+	require.Len(t, tasks, 2)
+	assert.Equal(t, missedinjection.RepairRestart, o.cp.trust.missed.Repair)
+	assert.Len(t, trustComponents(&o.cp.trust, o.namespace, o.certDir, client, slog.New(slog.DiscardHandler)), 1)
+}

@@ -51,8 +51,9 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 		}
 	}
 	reported, err := c.alreadyReported(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil { // e.g. no RBAC to list Events: report again rather than not at all
+		rt.log.Warn("missedinjection: cannot tell which pods an earlier leader reported; they may be reported again", "err", err)
+		reported = map[types.UID]bool{}
 	}
 	rt.reported = reported
 	rt.broadcaster = record.NewBroadcaster(record.WithContext(ctx))

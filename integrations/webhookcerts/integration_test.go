@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
@@ -40,6 +42,7 @@ func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return le
 // rotate during the test; pods are created in a loop throughout, and every one
 // must be admitted and injected (failurePolicy Fail: a TLS failure is an error).
 func TestBuiltinCertificates(t *testing.T) {
+	ctrllog.SetLogger(logr.FromSlogHandler(slog.DiscardHandler)) // controller-runtime's server logs through it
 	env := testenv.Start(t)
 	client := env.Client
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
