@@ -59,3 +59,16 @@ func waitFinite(ctx context.Context, prom *promtest.Server, expr string) (model.
 	})
 	return out, err
 }
+
+// waitNone polls expr until it returns no series (at most waitTimeout).
+func waitNone(ctx context.Context, prom *promtest.Server, expr string) error {
+	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	return poll(ctx, func() error {
+		v, err := prom.Instant(ctx, expr)
+		if err == nil && len(v) > 0 {
+			err = fmt.Errorf("%s: %v", expr, v)
+		}
+		return err
+	})
+}
