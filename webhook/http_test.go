@@ -33,6 +33,15 @@ func post(t testing.TB, srv http.Handler, method, contentType string, body []byt
 	return rec.Code, review
 }
 
+// postRaw sends a review body to the front and returns the status and body.
+func postRaw(t testing.TB, srv http.Handler, body []byte) (int, []byte) {
+	req := httptest.NewRequest(http.MethodPost, "/mutate-v1-pod", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}
+
 func TestHTTPFrontRejectsBadReviews(t *testing.T) {
 	pod, raw := loadPod(t, "bare")
 	valid := string(reviewBody(t, pod, raw))
@@ -120,18 +129,15 @@ func FuzzHTTPHandler(f *testing.F) {
 	f.Add([]byte(``))
 	srv, _ := newTestFront(f, HTTPOptions{MaxRequestBytes: 64 << 10})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/mutate-v1-pod", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK && (rec.Code < 400 || rec.Code > 499) {
-			t.Fatalf("status %d for body %q", rec.Code, body)
+		code, answer := postRaw(t, srv, body)
+		if code != http.StatusOK && (code < 400 || code > 499) {
+			t.Fatalf("status %d for body %q", code, body)
 		}
 		var review admissionv1.AdmissionReview
-		if err := json.Unmarshal(rec.Body.Bytes(), &review); err != nil || review.Response == nil {
-			t.Fatalf("answer is not an AdmissionReview (%v): %q", err, rec.Body.String())
+		if err := json.Unmarshal(answer, &review); err != nil || review.Response == nil {
+			t.Fatalf("answer is not an AdmissionReview (%v): %q", err, answer)
 		}
-		if rec.Code == http.StatusOK {
+		if code == http.StatusOK {
 			var in admissionv1.AdmissionReview
 			if err := json.Unmarshal(body, &in); err == nil && in.Request != nil && in.Request.UID != review.Response.UID {
 				t.Fatalf("answer uid %q, request uid %q", review.Response.UID, in.Request.UID)
