@@ -44,6 +44,8 @@ func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructu
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = warningLogger{opts.Logger}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("install: %w", err)
@@ -180,3 +182,10 @@ func kindOrder(o *unstructured.Unstructured) int {
 }
 
 func ptrTrue() *bool { t := true; return &t }
+
+// warningLogger sends apiserver warnings (e.g. PodSecurity) to the logger.
+type warningLogger struct{ log *slog.Logger }
+
+func (w warningLogger) HandleWarningHeader(_ int, _ string, text string) {
+	w.log.Warn("apiserver warning while installing", "warning", text)
+}

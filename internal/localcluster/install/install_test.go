@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/testenv"
@@ -70,4 +71,31 @@ func TestApplyStandsInForCertManager(t *testing.T) {
 
 	_, err = env.Client.AppsV1().Deployments("meshprobe-system").Get(ctx, "meshprobe-webhook", metav1.GetOptions{})
 	assert.NoError(t, err)
+}
+
+// The built-in renderer and kubectl agree on the e2e overlay (patches included).
+func TestRenderE2EOverlay(t *testing.T) {
+	objs, err := renderBuiltin("../../../e2e/testdata/overlay")
+	require.NoError(t, err)
+	var found bool
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" || o.GetName() != "meshprobe-webhook" {
+			continue
+		}
+		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		env := containers[0].(map[string]any)["env"].([]any)
+		names := map[string]bool{}
+		for _, e := range env {
+			names[e.(map[string]any)["name"].(string)] = true
+		}
+		assert.True(t, names["TE_API_URL"], "the patch added TE_API_URL")
+		assert.True(t, names["POD_NAME"], "the patch kept the base env")
+		found = true
+	}
+	assert.True(t, found)
+	if _, err := exec.LookPath("kubectl"); err == nil {
+		viaKubectl, err := Render(t.Context(), "../../../e2e/testdata/overlay")
+		require.NoError(t, err)
+		assert.Len(t, objs, len(viaKubectl))
+	}
 }

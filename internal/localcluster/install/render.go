@@ -42,8 +42,12 @@ type kustomization struct {
 		NewName string `json:"newName"`
 		NewTag  string `json:"newTag"`
 	} `json:"images"`
-	Patches               []any `json:"patches"`
-	PatchesStrategicMerge []any `json:"patchesStrategicMerge"`
+	Patches []struct {
+		Path   string `json:"path"`
+		Patch  string `json:"patch"`
+		Target any    `json:"target"`
+	} `json:"patches"`
+	PatchesStrategicMerge []string `json:"patchesStrategicMerge"`
 }
 
 // renderBuiltin reads resources (files and nested kustomize directories) and applies
@@ -57,9 +61,6 @@ func renderBuiltin(dir string) ([]*unstructured.Unstructured, error) {
 	var k kustomization
 	if err := yaml.Unmarshal(raw, &k); err != nil {
 		return nil, fmt.Errorf("install: %s/kustomization.yaml: %w", dir, err)
-	}
-	if len(k.Patches)+len(k.PatchesStrategicMerge) > 0 {
-		return nil, fmt.Errorf("install: %s uses patches; install kubectl (apt-get install kubectl) to render it", dir)
 	}
 	var out []*unstructured.Unstructured
 	for _, r := range k.Resources {
@@ -80,6 +81,9 @@ func renderBuiltin(dir string) ([]*unstructured.Unstructured, error) {
 			}
 		}
 		out = append(out, objs...)
+	}
+	if err := applyPatches(dir, &k, out); err != nil {
+		return nil, err
 	}
 	for _, o := range out {
 		if k.Namespace != "" && o.GetKind() != "Namespace" && o.GetNamespace() == "" && namespaced(o) {

@@ -113,6 +113,14 @@ func (b *Bridge) Close() error {
 	for _, id := range ids {
 		errs = append(errs, b.DelPod(id))
 	}
+	// Sweep sandboxes that a racing AddPod may have left behind.
+	if entries, err := os.ReadDir("/run/netns"); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), b.name+"-") {
+				errs = append(errs, run("ip", "netns", "del", e.Name()))
+			}
+		}
+	}
 	if err := run("ip", "link", "del", b.name); err != nil {
 		errs = append(errs, fmt.Errorf("podnet: deleting bridge %s: %w", b.name, err))
 	}
