@@ -78,4 +78,3 @@ func heartbeatGet(ctx context.Context, path, token string) (int, []byte, error) 
 	}
 	return code, body, err
 }
-
