@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -56,7 +57,7 @@ func TestLeaderFailoverProcesses(t *testing.T) {
 	for _, pod := range []string{"cp-a", "cp-b"} {
 		createControlPlanePod(t, env.Client, pod)
 	}
-	gossipPorts := map[string]int{"cp-a": freePort(t), "cp-b": freePort(t)}
+	gossipPorts := map[string]int{"cp-a": freeTCPAndUDPPort(t), "cp-b": freeTCPAndUDPPort(t)}
 	join := fmt.Sprintf("127.0.0.1:%d", gossipPorts["cp-a"])
 	start := func(pod string) *replica {
 		return startReplica(t, bin, pod, kubeconfig, keyDir, join, gossipPorts[pod])
@@ -67,7 +68,7 @@ func TestLeaderFailoverProcesses(t *testing.T) {
 	verdict := a.heartbeat(t)
 	require.NotNil(t, verdict.Mesh, "the heartbeat sees the control plane's gossip member")
 	b := start("cp-b")
-	require.Eventually(t, func() bool { return b.metric(t, "meshprobe_leader") == "0" }, 60*time.Second, 200*time.Millisecond, "the follower is up")
+	require.Eventually(t, func() bool { b.requireRunning(t); return b.metric(t, "meshprobe_leader") == "0" }, 60*time.Second, 200*time.Millisecond, "the follower is up")
 	assert.Equal(t, "1", a.metric(t, "meshprobe_leader"))
 	assert.Equal(t, "", roleLabel(t, env.Client, "cp-b"))
 
@@ -77,7 +78,7 @@ func TestLeaderFailoverProcesses(t *testing.T) {
 	assert.Less(t, crash.serve, 30*time.Second)
 
 	a = start("cp-a")
-	require.Eventually(t, func() bool { return a.metric(t, "meshprobe_leader") == "0" }, 60*time.Second, 200*time.Millisecond, "the restarted replica follows")
+	require.Eventually(t, func() bool { a.requireRunning(t); return a.metric(t, "meshprobe_leader") == "0" }, 60*time.Second, 200*time.Millisecond, "the restarted replica follows")
 	graceful := failover(t, env.Client, b, a, syscall.SIGTERM)
 	t.Logf("FAILOVER SIGTERM (graceful): Lease taken after %s, pods relabelled after %s, heartbeats served after %s",
 		graceful.lease, graceful.label, graceful.serve)
@@ -168,6 +169,7 @@ func failover(t *testing.T, client kubernetes.Interface, leader, follower *repli
 	begin := time.Now()
 	var got failoverTimes
 	require.Eventually(t, func() bool {
+		follower.requireRunning(t)
 		since := time.Since(begin)
 		if got.lease == 0 && leaseHolder(t, client) == follower.pod {
 			got.lease = since
@@ -231,6 +233,31 @@ func startReplica(t *testing.T, bin, pod, kubeconfig, keyDir, join string, gossi
 	return r
 }
 
+// requireRunning fails the test at once, with the replica's log, when it exited.
+func (r *replica) requireRunning(t *testing.T) {
+	select {
+	case <-r.exited:
+		data, _ := os.ReadFile(r.logPath)
+		require.FailNow(t, r.pod+" exited: "+r.cmd.ProcessState.String(), tail(string(data), 40))
+	default:
+	}
+}
+
+// freeTCPAndUDPPort returns a port on 127.0.0.1 free for both TCP and UDP a
+// moment ago, as gossip needs both.
+func freeTCPAndUDPPort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		port := freePort(t)
+		if udp, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			udp.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return 0
+}
+
 func (r *replica) exitCode(t *testing.T) int {
 	t.Helper()
 	select {
@@ -284,6 +311,7 @@ func (r *replica) metric(t *testing.T, name string) string {
 func waitLeader(t *testing.T, client kubernetes.Interface, r *replica, timeout time.Duration) {
 	t.Helper()
 	require.Eventually(t, func() bool {
+		r.requireRunning(t)
 		return leaseHolder(t, client) == r.pod && roleLabel(t, client, r.pod) == contract.RoleLeader && r.heartbeatCode() == http.StatusOK
 	}, timeout, 100*time.Millisecond, "%s leads, carries the role label and serves heartbeats", r.pod)
 }
