@@ -109,6 +109,12 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 		log.Info("torn down")
 	}()
 	log.Info("cluster ready", "took", time.Since(start).Round(time.Millisecond), "network", c.Network, "nodes", c.NodeNames)
+	var token string
+	if withDemo {
+		if token, err = demo.PrepareControlPlane(ctx, c); err != nil {
+			return err
+		}
+	}
 	installed, err := c.InstallMeshprobe(ctx, o.manifests)
 	if err != nil {
 		return err
@@ -120,7 +126,10 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 	}
 	var guide string
 	if withDemo {
-		if guide, err = demo.Deploy(ctx, c, log); err != nil {
+		if !installed {
+			return fmt.Errorf("demo: meshprobe's manifests were not found at %s (run from the repository root)", o.manifests)
+		}
+		if guide, err = demo.Deploy(ctx, c, token, log); err != nil {
 			return err
 		}
 	}

@@ -33,7 +33,8 @@ const annotationInjectCA = "cert-manager.io/inject-ca-from"
 
 // Options configures Apply.
 type Options struct {
-	// CA signs the serving certificates that stand in for cert-manager's. Required.
+	// CA signs the serving certificates that stand in for cert-manager's; required
+	// when the objects include Certificates or inject-ca-from annotations.
 	CA *controlplane.CA
 	// Logger reports skipped objects.
 	Logger *slog.Logger
@@ -105,6 +106,9 @@ func standInForCertManager(objs []*unstructured.Unstructured, ca *controlplane.C
 		gvk := o.GroupVersionKind()
 		if gvk.Group != cmapi.SchemeGroupVersion.Group {
 			if o.GetAnnotations()[annotationInjectCA] != "" {
+				if ca == nil {
+					return nil, fmt.Errorf("install: %s %s wants a CA bundle but no CA was given", gvk.Kind, o.GetName())
+				}
 				injectCABundle(o, ca.CertPEM)
 			}
 			out = append(out, o)
@@ -112,6 +116,9 @@ func standInForCertManager(objs []*unstructured.Unstructured, ca *controlplane.C
 		}
 		if gvk.Kind != cmapi.CertificateKind {
 			continue // Issuer, ClusterIssuer: nothing to stand in for
+		}
+		if ca == nil {
+			return nil, fmt.Errorf("install: Certificate %s needs a CA but none was given", o.GetName())
 		}
 		secret, err := certificateSecret(o, ca)
 		if err != nil {

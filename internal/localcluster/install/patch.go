@@ -37,7 +37,7 @@ func applyPatches(dir string, k *kustomization, objs []*unstructured.Unstructure
 		docs = append(docs, data)
 	}
 	for _, doc := range docs {
-		patches, err := decode(doc)
+		patches, err := Decode(doc)
 		if err != nil {
 			return fmt.Errorf("install: decoding a patch in %s: %w", dir, err)
 		}

@@ -29,7 +29,7 @@ func Render(ctx context.Context, dir string) ([]*unstructured.Unstructured, erro
 		if err != nil {
 			return nil, fmt.Errorf("install: kubectl kustomize %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 		}
-		return decode(out)
+		return Decode(out)
 	}
 	return renderBuiltin(dir)
 }
@@ -76,7 +76,7 @@ func renderBuiltin(dir string) ([]*unstructured.Unstructured, error) {
 			if err != nil {
 				return nil, fmt.Errorf("install: resource %s: %w", r, err)
 			}
-			if objs, err = decode(data); err != nil {
+			if objs, err = Decode(data); err != nil {
 				return nil, fmt.Errorf("install: resource %s: %w", r, err)
 			}
 		}
@@ -96,7 +96,8 @@ func renderBuiltin(dir string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-func decode(data []byte) ([]*unstructured.Unstructured, error) {
+// Decode splits a multi-document YAML (or JSON) stream into objects.
+func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []*unstructured.Unstructured
 	for {

@@ -23,14 +23,14 @@ func (k *Kubelet) startProbes(ctx context.Context, ps *podState, c *container, p
 	if c.spec.ReadinessProbe == nil {
 		c.ready.Store(true)
 	} else {
-		go k.probeLoop(ctx, ps, c, c.spec.ReadinessProbe, func(ok bool) {
+		go k.probeLoop(ctx, ps, c, c.spec.ReadinessProbe, true, func(ok bool) {
 			if c.ready.Swap(ok) != ok {
 				k.queue.Add(ps.key)
 			}
 		})
 	}
 	if c.spec.LivenessProbe != nil {
-		go k.probeLoop(ctx, ps, c, c.spec.LivenessProbe, func(ok bool) {
+		go k.probeLoop(ctx, ps, c, c.spec.LivenessProbe, false, func(ok bool) {
 			if !ok {
 				k.log.Info("liveness probe failed; restarting container", "pod", ps.key, "container", c.spec.Name)
 				go proc.Stop(10 * time.Second)
@@ -40,18 +40,20 @@ func (k *Kubelet) startProbes(ctx context.Context, ps *podState, c *container, p
 }
 
 // probeLoop reports the probe's verdict after each run, applying the success and
-// failure thresholds.
-func (k *Kubelet) probeLoop(ctx context.Context, ps *podState, c *container, p *corev1.Probe, report func(bool)) {
+// failure thresholds. A readiness probe is retried quickly until it first passes (a
+// starting process is usually up within a second); liveness keeps its period.
+func (k *Kubelet) probeLoop(ctx context.Context, ps *podState, c *container, p *corev1.Probe, readiness bool, report func(bool)) {
 	period := secondsOr(p.PeriodSeconds, 10)
 	timeout := secondsOr(p.TimeoutSeconds, 1)
 	success, failure := int(max(p.SuccessThreshold, 1)), int(max(p.FailureThreshold, 3))
 	if !sleepCtx(ctx, time.Duration(p.InitialDelaySeconds)*time.Second) {
 		return
 	}
-	passes, fails := 0, 0
+	passes, fails, everPassed := 0, 0, false
 	for {
 		err := probeOnce(ctx, ps.ip, c, p, timeout)
 		if err == nil {
+			everPassed = true
 			passes, fails = passes+1, 0
 			if passes >= success {
 				report(true)
@@ -62,10 +64,8 @@ func (k *Kubelet) probeLoop(ctx context.Context, ps *podState, c *container, p *
 				report(false)
 			}
 		}
-		// Readiness is first checked quickly, as a starting process is usually up
-		// within a second; then at the declared period.
 		wait := period
-		if passes == 0 && fails < failure {
+		if readiness && !everPassed && passes == 0 {
 			wait = min(period, 500*time.Millisecond)
 		}
 		if !sleepCtx(ctx, wait) {
