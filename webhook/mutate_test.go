@@ -107,3 +107,19 @@ func TestMutateOverrides(t *testing.T) {
 	assert.Contains(t, sc.Env, corev1.EnvVar{Name: "MESHPROBE_GOSSIP_PORT", Value: "17946"})
 	assert.Contains(t, sc.Env, corev1.EnvVar{Name: "MESHPROBE_GOSSIP_JOIN", Value: "gossip.example:17946"})
 }
+
+// TestMutateKeepsExistingContainers pins the property the patch computation
+// relies on: the pod's own containers come out unchanged and in place.
+func TestMutateKeepsExistingContainers(t *testing.T) {
+	for _, name := range []string{"deployment", "statefulset", "bare", "volume-conflict", "checks-valid"} {
+		for _, native := range []bool{true, false} {
+			cfg := testConfig()
+			cfg.NativeSidecar = native
+			pod, _ := loadPod(t, name)
+			out, reason := Mutate(pod, pod.Namespace, &cfg)
+			require.Equal(t, ReasonInjected, reason)
+			assert.True(t, equality.Semantic.DeepEqual(pod.Spec.InitContainers, out.Spec.InitContainers[:len(pod.Spec.InitContainers)]), name)
+			assert.True(t, equality.Semantic.DeepEqual(pod.Spec.Containers, out.Spec.Containers[:len(pod.Spec.Containers)]), name)
+		}
+	}
+}
