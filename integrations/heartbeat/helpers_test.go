@@ -17,7 +17,7 @@ import (
 
 // newStaticCache builds a Cache over plain indexers holding objs, for tests of
 // the judgement and the handler that need no API server.
-func newStaticCache(t *testing.T, objs ...runtime.Object) *Cache {
+func newStaticCache(t testing.TB, objs ...runtime.Object) *Cache {
 	t.Helper()
 	nsIndex := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	deploys, sets, daemons := cache.NewIndexer(cache.MetaNamespaceKeyFunc, nsIndex),
@@ -50,7 +50,7 @@ func newStaticCache(t *testing.T, objs ...runtime.Object) *Cache {
 
 // loadObjects reads a multi-document YAML file of Deployments, StatefulSets,
 // DaemonSets and Pods.
-func loadObjects(t *testing.T, path string) []runtime.Object {
+func loadObjects(t testing.TB, path string) []runtime.Object {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
