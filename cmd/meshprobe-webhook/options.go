@@ -69,7 +69,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus /metrics endpoint (\"0\" disables it)")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, then ~/.kube/config)")
-	fs.StringVar(&o.namespace, "namespace", defaultNamespace(), "meshprobe's own namespace, never injected (default $POD_NAMESPACE, else meshprobe-system)")
+	fs.StringVar(&o.namespace, "namespace", defaultNamespace(), "meshprobe's own namespace, never injected ($POD_NAMESPACE when set)")
 	fs.StringVar(&o.nativeSidecar, "native-sidecar", "auto", "inject a native sidecar (init container with restartPolicy Always): auto (when the server is 1.29+), true or false")
 	fs.BoolVar(&o.strict, "strict", false, "deny pods whose meshprobe.io/checks annotation is invalid instead of warning")
 	fs.BoolVar(&o.enableHTTP2, "enable-http2", false, "serve the webhook over HTTP/2 as well as HTTP/1.1")
