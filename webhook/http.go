@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -55,7 +56,13 @@ func NewHTTPHandler(h admission.Handler, m *Metrics, log *slog.Logger, opts HTTP
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultRequestTimeout
 	}
-	wh := &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)}
+	wh := &admission.Webhook{
+		Handler:      h,
+		RecoverPanic: ptr.To(true),
+		// The default adds six request fields to a logger on every request, for
+		// debug lines that are off; the handler logs what matters itself.
+		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
+	}
 	return &front{next: wh, metrics: m, log: log, opts: opts}
 }
 
