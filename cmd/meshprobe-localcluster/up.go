@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -75,6 +76,9 @@ func up(args []string, withDemo bool) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	if os.Geteuid() != 0 && !localcluster.InRootless() && o.cfg.Network != localcluster.NetworkLoopback {
+		return rootlessParent(args0(withDemo, args), o, log)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := runCluster(ctx, o, withDemo, log); err != nil {
@@ -97,6 +101,12 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 	}
 	// Pods run as non-root users: they must be able to walk to their volume files.
 	_ = os.Chmod(o.cfg.Dir, 0o755)
+	if localcluster.InRootless() {
+		if err := localcluster.PrepareRootless(o.cfg.Dir); err != nil {
+			return err
+		}
+		o.cfg.Network = localcluster.NetworkNetns
+	}
 	o.cfg.Logger = log
 	start := time.Now()
 	c, err := localcluster.Start(ctx, o.cfg)
@@ -109,6 +119,17 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 		log.Info("torn down")
 	}()
 	log.Info("cluster ready", "took", time.Since(start).Round(time.Millisecond), "network", c.Network, "nodes", c.NodeNames)
+	kubeconfig := c.KubeconfigPath
+	if hostAPI := os.Getenv(envHostAPIServer); localcluster.InRootless() && hostAPI != "" {
+		sock, err := serveAPIServerSocket(o.cfg.Dir, strings.TrimPrefix(c.Config.Host, "https://"))
+		if err != nil {
+			return err
+		}
+		defer sock.Close()
+		if kubeconfig, err = c.WriteHostKubeconfig(filepath.Join(o.cfg.Dir, "kubeconfig"), hostAPI); err != nil {
+			return err
+		}
+	}
 	var token string
 	if withDemo {
 		if token, err = demo.PrepareControlPlane(ctx, c); err != nil {
@@ -133,20 +154,20 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 			return err
 		}
 	}
-	if err := writeReady(o, c, installed); err != nil {
+	if err := writeReady(o, c, kubeconfig, installed); err != nil {
 		return err
 	}
-	printSummary(os.Stdout, c, guide)
+	printSummary(os.Stdout, c, kubeconfig, guide)
 	<-ctx.Done()
 	return nil
 }
 
-func writeReady(o *options, c *localcluster.Cluster, installed bool) error {
+func writeReady(o *options, c *localcluster.Cluster, kubeconfig string, installed bool) error {
 	if o.readyFile == "" {
 		return nil
 	}
 	data, err := json.MarshalIndent(Ready{
-		Kubeconfig: c.KubeconfigPath, Network: c.Network, DNS: c.DNSAddr, Nodes: c.NodeNames,
+		Kubeconfig: kubeconfig, Network: c.Network, DNS: c.DNSAddr, Nodes: c.NodeNames,
 		Dir: o.cfg.Dir, Meshprobe: installed, PID: os.Getpid(),
 	}, "", "  ")
 	if err != nil {
@@ -159,11 +180,24 @@ func writeReady(o *options, c *localcluster.Cluster, installed bool) error {
 	return os.Rename(tmp, o.readyFile)
 }
 
-func printSummary(w io.Writer, c *localcluster.Cluster, guide string) {
-	fmt.Fprintf(w, "\nmeshprobe local cluster is up (%s networking, nodes %v).\n\n", c.Network, c.NodeNames)
-	fmt.Fprintf(w, "  export KUBECONFIG=%s\n  kubectl get pods -A -o wide\n\n", c.KubeconfigPath)
+func printSummary(w io.Writer, c *localcluster.Cluster, kubeconfig, guide string) {
+	mode := c.Network + " networking"
+	if localcluster.InRootless() {
+		mode += ", rootless: pod IPs live in the cluster's own network namespace; reach pods through the apiserver proxy"
+	}
+	fmt.Fprintf(w, "\nmeshprobe local cluster is up (%s; nodes %v).\n\n", mode, c.NodeNames)
+	fmt.Fprintf(w, "  export KUBECONFIG=%s\n  kubectl get pods -A -o wide\n\n", kubeconfig)
 	if guide != "" {
 		fmt.Fprintln(w, guide)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to tear it all down.")
+}
+
+// args0 rebuilds the command line for the re-executed child.
+func args0(withDemo bool, args []string) []string {
+	cmd := "up"
+	if withDemo {
+		cmd = "demo"
+	}
+	return append([]string{cmd}, args...)
 }

@@ -189,7 +189,9 @@ func (c *Cluster) startNodes(ctx, runCtx context.Context) error {
 			Dir:        filepath.Join(c.cfg.Dir, "nodes", name),
 			Nameserver: c.net.Gateway(), APIServerHost: host, APIServerPort: port,
 			CA: c.ControlPlane.CA, Resolve: c.DNS.Lookup,
-			Logger: c.cfg.Logger.With("component", "kubelet"),
+			// A user namespace maps only the caller's uid: runAsUser cannot be honoured.
+			IgnoreRunAsUser: InRootless(),
+			Logger:          c.cfg.Logger.With("component", "kubelet"),
 		})
 		if err != nil {
 			return fmt.Errorf("localcluster: %w", err)
@@ -241,3 +243,19 @@ func trimScheme(u string) string {
 	}
 	return u
 }
+
+// WriteHostKubeconfig writes an admin kubeconfig whose server is hostAddr (a relay to
+// the apiserver, e.g. "127.0.0.1:41234"; the serving certificate covers 127.0.0.1)
+// and returns its path.
+func (c *Cluster) WriteHostKubeconfig(path, hostAddr string) (string, error) {
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Host = "https://" + hostAddr
+	if err := controlplane.WriteKubeconfig(path, cfg, "meshprobe-local"); err != nil {
+		return "", fmt.Errorf("localcluster: %w", err)
+	}
+	return path, nil
+}
+
+// PodsReachableFromHost reports whether the host's processes can connect to pod IPs
+// (false in the rootless mode, where the pod network is in a namespace of its own).
+func (c *Cluster) PodsReachableFromHost() bool { return !InRootless() }

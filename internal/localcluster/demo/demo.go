@@ -61,7 +61,7 @@ func Deploy(ctx context.Context, c *localcluster.Cluster, token string, log *slo
 
 const guideText = `Demo: namespace {{.NS}} has frontend (2 pods, one per node) and backend (2 pods),
 every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/checks.
-
+{{if .Direct}}
   pods:            kubectl get pods -n {{.NS}} -o wide
   mesh members:    curl -s http://{{.Pod}}:{{.HTTPPort}}/api/v1/members
   checks:          curl -s http://{{.Pod}}:{{.HTTPPort}}/api/v1/checks
@@ -70,6 +70,15 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
   sidecar metrics: {{range .Pods}}http://{{.}}:{{$.HTTPPort}}/metrics  {{end}}
   control plane:   {{range .ControlPlane}}http://{{.}}:8080/metrics  {{end}}
   heartbeat:       curl -si "http://{{.Leader}}:8082/api/healthz/{{.NS}}/deployment/frontend?token={{.Token}}"
+{{- else}}
+  pods:            kubectl get pods -n {{.NS}} -o wide
+  mesh members:    kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/api/v1/members
+  checks:          kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/api/v1/checks
+  RTT histograms:  kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/metrics | grep meshprobe_gossip_rtt_seconds
+  check metrics:   kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/metrics | grep meshprobe_check_
+  control plane:   kubectl get --raw /api/v1/namespaces/meshprobe-system/pods/{{.LeaderName}}:8080/proxy/metrics
+  heartbeat:       kubectl get --raw "/api/v1/namespaces/meshprobe-system/services/meshprobe-heartbeat:heartbeat/proxy/api/healthz/{{.NS}}/deployment/frontend?token={{.Token}}"
+{{- end}}
   break it:        kubectl -n {{.NS}} set image deploy/backend app=meshprobe.io/testapp:crash
                    (then the backend heartbeat turns 503; set it back to meshprobe.io/testapp to heal)
   sidecar logs:    kubectl logs -n {{.NS}} deploy/frontend -c meshprobe-sidecar
@@ -77,10 +86,11 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
 
 func guide(ctx context.Context, c *localcluster.Cluster, token string) (string, error) {
 	data := struct {
-		NS, Pod, Leader, Token string
-		HTTPPort               int
-		Pods, ControlPlane     []string
-	}{NS: Namespace, Token: token, HTTPPort: contract.DefaultHTTPPort}
+		NS, Pod, PodName, Leader, LeaderName, Token string
+		Direct                                      bool
+		HTTPPort                                    int
+		Pods, ControlPlane                          []string
+	}{NS: Namespace, Token: token, HTTPPort: contract.DefaultHTTPPort, Direct: c.PodsReachableFromHost()}
 	pods, err := c.Client.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: contract.LabelMember + "=true"})
 	if err != nil || len(pods.Items) == 0 {
 		return "", fmt.Errorf("demo: listing injected pods: %v", err)
@@ -88,10 +98,10 @@ func guide(ctx context.Context, c *localcluster.Cluster, token string) (string, 
 	for _, p := range pods.Items {
 		data.Pods = append(data.Pods, p.Status.PodIP)
 		if p.Labels["app"] == "frontend" {
-			data.Pod = p.Status.PodIP // the one with the interesting checks
+			data.Pod, data.PodName = p.Status.PodIP, p.Name // the one with the interesting checks
 		}
 	}
-	data.Leader, data.ControlPlane, err = controlPlane(ctx, c)
+	data.Leader, data.LeaderName, data.ControlPlane, err = controlPlane(ctx, c)
 	if err != nil {
 		return "", err
 	}
@@ -100,25 +110,25 @@ func guide(ctx context.Context, c *localcluster.Cluster, token string) (string, 
 	return b.String(), err
 }
 
-// controlPlane waits for a leader and returns its IP and every replica's IP.
-func controlPlane(ctx context.Context, c *localcluster.Cluster) (string, []string, error) {
+// controlPlane waits for a leader and returns its IP and name and every replica's IP.
+func controlPlane(ctx context.Context, c *localcluster.Cluster) (string, string, []string, error) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		pods, err := c.Client.CoreV1().Pods(contract.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=meshprobe-webhook"})
 		if err == nil {
-			leader, all := "", []string{}
+			leader, name, all := "", "", []string{}
 			for _, p := range pods.Items {
 				all = append(all, p.Status.PodIP)
 				if p.Labels[contract.LabelRole] == contract.RoleLeader {
-					leader = p.Status.PodIP
+					leader, name = p.Status.PodIP, p.Name
 				}
 			}
 			if leader != "" {
-				return leader, all, nil
+				return leader, name, all, nil
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return "", nil, fmt.Errorf("demo: no control-plane replica labelled %s=%s", contract.LabelRole, contract.RoleLeader)
+			return "", "", nil, fmt.Errorf("demo: no control-plane replica labelled %s=%s", contract.LabelRole, contract.RoleLeader)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

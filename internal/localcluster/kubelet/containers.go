@@ -248,7 +248,9 @@ func (k *Kubelet) isolate(spec *controlplane.ProcessSpec, ps *podState, pod *cor
 			pe.Mounts = append(pe.Mounts, podexec.Mount{Source: filepath.Join(src, vm.SubPath), Target: vm.MountPath, ReadOnly: vm.ReadOnly})
 		}
 	}
-	pe.UID, pe.GID = runAs(pod, &c.spec)
+	if !k.cfg.IgnoreRunAsUser {
+		pe.UID, pe.GID = runAs(pod, &c.spec)
+	}
 	if sc := c.spec.SecurityContext; sc != nil {
 		pe.ReadOnly = ptr.Deref(sc.ReadOnlyRootFilesystem, false)
 	}

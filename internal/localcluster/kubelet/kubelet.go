@@ -48,6 +48,9 @@ type Config struct {
 	// Resolve answers cluster DNS names (<svc>.<ns>.svc) with endpoint addresses; used
 	// only in loopback mode, where processes cannot use the cluster DNS server.
 	Resolve func(name string) []string
+	// IgnoreRunAsUser runs containers as the agent's own user (rootless mode, where
+	// other uids are not mapped).
+	IgnoreRunAsUser bool
 	// Resync is how often every pod is synced again (volumes refreshed). Default 2s.
 	Resync time.Duration
 	// Logger receives the agent's logs.
