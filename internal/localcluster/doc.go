@@ -4,7 +4,8 @@
 // (clusterdns), pod networking (podnet) and one process-based node agent per Node
 // (kubelet). It is what `make demo`, meshprobe-localcluster and the e2e suite run.
 //
-// As root every pod gets its own network namespace on a per-cluster bridge and real
-// pod IPs; without root, pods get 127.x.y.z addresses in the host's namespace (see
-// kubelet's loopback adaptations).
+// Every pod gets its own network namespace on a per-cluster bridge and a real pod IP:
+// as root directly, without root inside a user namespace of the cluster's own
+// (rootless, see PrepareRootless). A namespace-free fallback gives pods 127.x.y.z
+// addresses instead (see kubelet's loopback adaptations).
 package localcluster
