@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +44,14 @@ func BenchmarkHTTPSRoundTrip(b *testing.B) {
 		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(probe), "--metrics-bind-address=0",
 		"--native-sidecar=true", "--leader-elect=false", "--gossip=false", "--log-level=error")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(certDir, "no-kubeconfig"))
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	require.NoError(b, cmd.Start())
+	b.Cleanup(func() {
+		if b.Failed() {
+			b.Logf("meshprobe-webhook stderr:\n%s", stderr.String())
+		}
+	})
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	waitReady(b, fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
 
@@ -62,6 +69,7 @@ func BenchmarkHTTPSRoundTrip(b *testing.B) {
 	latencies := make([][]time.Duration, benchClients)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	serverCPU0, clientCPU0 := procCPU(cmd.Process.Pid), selfCPU()
 	b.ResetTimer()
 	start := time.Now()
 	for i, c := range clients {
@@ -77,6 +85,7 @@ func BenchmarkHTTPSRoundTrip(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	stopRSS()
+	serverCPU, clientCPU := procCPU(cmd.Process.Pid)-serverCPU0, selfCPU()-clientCPU0
 
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
@@ -85,6 +94,38 @@ func BenchmarkHTTPSRoundTrip(b *testing.B) {
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(<-peakRSS)/(1<<20), "peak-rss-MiB")
+	// CPU per review, so figures taken on a busy box can be read: with both cores
+	// to themselves, server and clients would manage 2 s / (server+client) per s.
+	perReview := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / float64(b.N) }
+	b.ReportMetric(perReview(serverCPU), "server-cpu-µs/review")
+	b.ReportMetric(perReview(clientCPU), "client-cpu-µs/review")
+	b.ReportMetric(2*float64(time.Second)/(float64(serverCPU+clientCPU)/float64(b.N)), "2core-reviews/s")
+}
+
+// procCPU is the user+system CPU time of process pid, from /proc/<pid>/stat.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// selfCPU is this process' user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // mustReview POSTs one review and checks that a patch comes back.
