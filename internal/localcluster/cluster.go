@@ -112,6 +112,16 @@ func (cfg *Config) defaults() error {
 	if cfg.Network != NetworkNetns && cfg.Network != NetworkLoopback {
 		return fmt.Errorf("localcluster: network %q: want auto, netns or loopback", cfg.Network)
 	}
+	if cfg.Network == NetworkNetns {
+		cidr, err := freeClusterCIDR(cfg.ClusterCIDR)
+		if err != nil {
+			return err
+		}
+		if cidr != cfg.ClusterCIDR {
+			cfg.Logger.Info("cluster CIDR in use on this machine; using another", "wanted", cfg.ClusterCIDR, "using", cidr)
+			cfg.ClusterCIDR = cidr
+		}
+	}
 	return os.MkdirAll(cfg.Dir, 0o755)
 }
 
