@@ -176,6 +176,11 @@ func enter(spec Spec) error {
 	if err := dropPrivileges(spec.UID, spec.GID); err != nil {
 		return err
 	}
+	// Changing credentials clears the parent-death signal; set it again so the
+	// container dies with the node agent even when that is killed outright.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the parent-death signal: %w", err)
+	}
 	fdPath := fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
 	return fmt.Errorf("exec %s: %w", path, syscall.Exec(fdPath, append([]string{spec.Path}, spec.Args...), os.Environ()))
 }
