@@ -9,8 +9,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -38,6 +41,7 @@ func NewBridge(id, clusterCIDR string) (*Bridge, error) {
 	if err != nil || cidr.IP.To4() == nil {
 		return nil, fmt.Errorf("podnet: cluster CIDR %q: want an IPv4 CIDR", clusterCIDR)
 	}
+	sweepStale()
 	b := &Bridge{name: "mpbr" + id, cidr: cidr, gateway: lastHost(cidr), pods: map[string]string{}}
 	ones, _ := cidr.Mask.Size()
 	_ = run("ip", "link", "del", b.name) // a leftover from a crashed run with the same id
@@ -49,6 +53,7 @@ func NewBridge(id, clusterCIDR string) (*Bridge, error) {
 		_ = run("ip", "link", "del", b.name)
 		return nil, fmt.Errorf("podnet: creating bridge %s: %w", b.name, err)
 	}
+	b.recordOwner()
 	return b, nil
 }
 
@@ -124,6 +129,7 @@ func (b *Bridge) Close() error {
 	if err := run("ip", "link", "del", b.name); err != nil {
 		errs = append(errs, fmt.Errorf("podnet: deleting bridge %s: %w", b.name, err))
 	}
+	_ = os.Remove(filepath.Join(ownerDir, b.name))
 	return errors.Join(errs...)
 }
 
@@ -161,4 +167,31 @@ func run(name string, args ...string) error {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// ownerDir records which process owns each bridge, so a later run can remove the
+// bridges and network namespaces of a run that was killed before it could clean up.
+const ownerDir = "/run/meshprobe-localcluster"
+
+func (b *Bridge) recordOwner() {
+	if err := os.MkdirAll(ownerDir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(ownerDir, b.name), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
+}
+
+// sweepStale deletes the bridge and sandboxes of every recorded owner that is gone.
+func sweepStale() {
+	entries, err := os.ReadDir(ownerDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(ownerDir, e.Name()))
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || perr != nil || syscall.Kill(pid, 0) == nil {
+			continue // unreadable, or its owner still runs
+		}
+		stale := &Bridge{name: e.Name(), pods: map[string]string{}}
+		_ = stale.Close()
+	}
 }

@@ -3,6 +3,7 @@ package podnet
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -52,4 +53,22 @@ func randomID(t *testing.T) string {
 	_, err := rand.Read(b)
 	require.NoError(t, err)
 	return hex.EncodeToString(b)
+}
+
+// A run killed before its cleanup leaves a bridge and sandboxes; the next run removes them.
+func TestStaleBridgeIsSwept(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("podnet: bridge networking needs root (network namespaces); run as root to test it")
+	}
+	b, err := NewBridge("s"+randomID(t), "10.250.0.0/16")
+	require.NoError(t, err)
+	netns, err := b.AddPod("ns/stale", "10.250.0.2")
+	require.NoError(t, err)
+	dead := exec.Command("true")
+	require.NoError(t, dead.Run())
+	require.NoError(t, os.WriteFile("/run/meshprobe-localcluster/"+b.name, []byte(fmt.Sprint(dead.Process.Pid)), 0o644))
+	sweepStale()
+	_, err = os.Stat("/run/netns/" + netns)
+	assert.True(t, os.IsNotExist(err), "the stale sandbox is gone")
+	assert.Error(t, exec.Command("ip", "link", "show", b.name).Run(), "the stale bridge is gone")
 }
