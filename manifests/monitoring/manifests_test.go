@@ -55,6 +55,7 @@ type podMonitor struct {
 		PodMetricsEndpoints []struct {
 			Port          string           `json:"port"`
 			Path          string           `json:"path"`
+			HonorLabels   bool             `json:"honorLabels"`
 			Interval      string           `json:"interval"`
 			ScrapeTimeout string           `json:"scrapeTimeout"`
 			Relabelings   []map[string]any `json:"relabelings"`
@@ -84,6 +85,9 @@ func TestControlPlanePodMonitor(t *testing.T) {
 	assert.Equal(t, []string{contract.DefaultNamespace}, pm.Spec.NamespaceSelector.MatchNames)
 	assert.Equal(t, controlPlaneMetricsPort, pm.Spec.PodMetricsEndpoints[0].Port)
 	assert.Equal(t, controlPlaneSelector, pm.Spec.Selector.MatchLabels)
+	// meshprobe_webhook_missed_pods{namespace} names the pods' namespace, which must
+	// win over the target's namespace (meshprobe-system).
+	assert.True(t, pm.Spec.PodMetricsEndpoints[0].HonorLabels, "honorLabels keeps the missed pods' namespace label")
 	// The shipped Deployment's pods match the selector and have the port.
 	tmpl := controlPlanePodTemplate(t)
 	for k, v := range pm.Spec.Selector.MatchLabels {

@@ -70,6 +70,7 @@ func podMonitorScrapeConfig(t *testing.T, path, sdURL string) map[string]any {
 	job := map[string]any{
 		"job_name":               "podmonitor/" + path,
 		"metrics_path":           ep.Path,
+		"honor_labels":           ep.HonorLabels,
 		"scrape_interval":        "1s",
 		"scrape_timeout":         "1s",
 		"kubernetes_sd_configs":  []any{sd},
