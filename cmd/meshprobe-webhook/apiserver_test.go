@@ -161,16 +161,24 @@ func testRBAC(t *testing.T, env *testenv.Env) {
 		{"list", "", "namespaces", "", "", true},
 		{"patch", "", "configmaps", "shop", "", true},
 		{"create", "", "secrets", "shop", "", true},
-		{"delete", "", "secrets", "shop", "", true},
+		{"delete", "", "secrets", "shop", "meshprobe-gossip-key", true},
+		{"list", "", "secrets", "", "meshprobe-gossip-key", true}, // list with a metadata.name field selector
 		{"patch", "apps", "deployments", "shop", "", true},
 		{"patch", "apps", "statefulsets", "shop", "", true},
 		{"create", "", "events", "shop", "", true},
 		{"create", "events.k8s.io", "events", "shop", "", true},
+		{"list", "", "events", "shop", "", true},
 		{"create", "coordination.k8s.io", "leases", "meshprobe-system", "", true},
 		{"update", "coordination.k8s.io", "leases", "meshprobe-system", "meshprobe-leader", true},
 		{"patch", "", "pods", "meshprobe-system", "", true},
-		{"patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", "meshprobe", true},
+		{"get", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", "meshprobe", true},
 
+		// No Secret but the gossip key: not readable, listable or deletable.
+		{"get", "", "secrets", "shop", "app-credentials", false},
+		{"list", "", "secrets", "", "", false},
+		{"delete", "", "secrets", "shop", "app-credentials", false},
+		// Patching the caBundle is the built-in certificate overlay's grant, not base's.
+		{"patch", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", "meshprobe", false},
 		{"patch", "", "pods", "shop", "", false},
 		{"create", "", "pods", "shop", "", false},
 		{"delete", "", "pods", "meshprobe-system", "", false},
