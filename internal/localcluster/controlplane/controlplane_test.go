@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
@@ -48,10 +49,18 @@ func TestControllerManagerAndScheduler(t *testing.T) {
 			Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "Test", LastHeartbeatTime: metav1.Now()}},
 		},
 	}
-	created, err := env.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	_, err := env.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	require.NoError(t, err)
-	created.Status = node.Status
-	_, err = env.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	// The controller-manager writes the new Node too (podCIDR, taints): retry on conflict.
+	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		current, err := env.Client.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		current.Status = node.Status
+		_, err = env.Client.CoreV1().Nodes().UpdateStatus(ctx, current, metav1.UpdateOptions{})
+		return err
+	})
 	require.NoError(t, err)
 
 	labels := map[string]string{"app": "web"}
