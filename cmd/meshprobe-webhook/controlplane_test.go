@@ -46,7 +46,7 @@ const (
 // real kube-apiserver, as the control plane's ServiceAccount with the RBAC from
 // manifests/base, and measures how long the heartbeat API is gone when the
 // leader is killed (SIGKILL: a crash) and when it is stopped (SIGTERM: a pod
-// deletion or rollout), with the default lease settings (15s/10s/2s).
+// deletion or rollout), with the default lease settings (10s/7s/2s).
 func TestLeaderFailoverProcesses(t *testing.T) {
 	env := testenv.Start(t)
 	bin := buildWebhook(t)

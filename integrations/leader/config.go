@@ -28,10 +28,11 @@ type Config struct {
 	// leaving out the per-revision and per-pod ones (pod-template-hash and the like).
 	PodSelector labels.Selector
 	// LeaseDuration is how long followers wait after the last observed renewal
-	// before they take the Lease over. Default 15s.
+	// before they take the Lease over. Default 10s: a crashed leader is replaced
+	// within about 12 s.
 	LeaseDuration time.Duration
 	// RenewDeadline is how long the leader keeps retrying a renewal before it
-	// gives leadership up. Default 10s.
+	// gives leadership up. Default 7s.
 	RenewDeadline time.Duration
 	// RetryPeriod is the interval between attempts to acquire or renew. Default 2s.
 	RetryPeriod time.Duration
@@ -45,14 +46,16 @@ type Config struct {
 	EventRecorder resourcelock.EventRecorder
 }
 
-// DefaultConfig returns the defaults, which match client-go's core components;
-// Identity (and PodName for labelling) must still be set.
+// DefaultConfig returns the defaults. The lease is shorter than client-go's core
+// components use (15s/10s/2s): leadership gates only the control plane's background
+// work, never admission, so a faster takeover after a crash is worth stepping down
+// after 7 s of API-server trouble. Identity (and PodName for labelling) must still be set.
 func DefaultConfig() Config {
 	return Config{
 		Namespace:       contract.DefaultNamespace,
 		LeaseName:       contract.LeaseName,
-		LeaseDuration:   15 * time.Second,
-		RenewDeadline:   10 * time.Second,
+		LeaseDuration:   10 * time.Second,
+		RenewDeadline:   7 * time.Second,
 		RetryPeriod:     2 * time.Second,
 		StopTimeout:     10 * time.Second,
 		RelabelInterval: time.Minute,
