@@ -18,14 +18,14 @@ func BenchmarkMutate(b *testing.B) {
 }
 
 // BenchmarkHandle measures the whole admission handler for the same pod: decode
-// the object, mutate, check the checks annotation, marshal and diff the patch.
+// the object, mutate, check the checks annotation, build and encode the patch.
 func BenchmarkHandle(b *testing.B) {
 	pod, raw := loadPod(b, "deployment")
 	h, _ := newTestHandler(b, testConfig(), false)
 	req := createRequest(pod, raw)
 	b.ReportAllocs()
 	for b.Loop() {
-		if resp := h.Handle(b.Context(), req); len(resp.Patches) == 0 {
+		if resp := h.Handle(b.Context(), req); len(resp.Patch) == 0 {
 			b.Fatal("no patch")
 		}
 	}

@@ -7,8 +7,10 @@
 //     and never modifies its input, so it is tested without HTTP.
 //   - Handler is the admission handler: it decodes the AdmissionRequest, calls
 //     Mutate, validates the meshprobe.io/checks annotation, and answers with a JSON
-//     patch (PatchResponseFromRaw) or a plain Allowed. NewHTTPHandler puts a strict
-//     front in front of it that answers malformed AdmissionReviews with a 4xx.
+//     patch or a plain Allowed. The patch is built from what an injection changes
+//     and checked, in tests, against controller-runtime's PatchResponseFromRaw
+//     diff. NewHTTPHandler puts a strict front in front of it that decodes each
+//     AdmissionReview once and answers malformed ones with a 4xx.
 //
 // Every decision carries a Reason constant. The same constant feeds the admission
 // response message, admission warnings and the reason label of

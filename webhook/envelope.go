@@ -10,45 +10,34 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// envelope is the part of an AdmissionReview the HTTP front checks before the
-// review reaches controller-runtime's decoder.
-type envelope struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Request    *struct {
-		UID       string                  `json:"uid"`
-		Kind      metav1.GroupVersionKind `json:"kind"`
-		Operation string                  `json:"operation"`
-	} `json:"request"`
-}
-
-// checkEnvelope returns the request UID when body is an AdmissionReview for a
-// core/v1 Pod, else an error naming what is wrong.
-func checkEnvelope(body []byte) (string, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+// decodeReview decodes body as an AdmissionReview for a core/v1 Pod, or returns
+// an error naming what is wrong, with the request UID when the body has one. It is
+// the only decode of the review: the handler behind it decodes just the pod.
+func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
+	review := &admissionv1.AdmissionReview{}
+	if err := json.Unmarshal(body, review); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return "", fmt.Errorf("AdmissionReview field %q has the wrong type: %s", typeErr.Field, typeErr.Value)
+			return nil, fmt.Errorf("AdmissionReview field %q has the wrong type: %s", typeErr.Field, typeErr.Value)
 		}
-		return "", fmt.Errorf("body is not valid JSON: %w", err)
+		return nil, fmt.Errorf("body is not valid JSON: %w", err)
 	}
-	if env.Kind != "AdmissionReview" {
-		return "", fmt.Errorf("body kind is %q, want AdmissionReview", env.Kind)
+	if review.Kind != "AdmissionReview" {
+		return nil, fmt.Errorf("body kind is %q, want AdmissionReview", review.Kind)
 	}
-	if env.APIVersion != admissionv1.SchemeGroupVersion.String() && env.APIVersion != admissionv1beta1.SchemeGroupVersion.String() {
-		return "", fmt.Errorf("body apiVersion is %q, want %s", env.APIVersion, admissionv1.SchemeGroupVersion)
+	if review.APIVersion != admissionv1.SchemeGroupVersion.String() && review.APIVersion != admissionv1beta1.SchemeGroupVersion.String() {
+		return nil, fmt.Errorf("body apiVersion is %q, want %s", review.APIVersion, admissionv1.SchemeGroupVersion)
 	}
-	if env.Request == nil {
-		return "", errors.New("AdmissionReview has no request")
+	req := review.Request
+	switch {
+	case req == nil:
+		return nil, errors.New("AdmissionReview has no request")
+	case req.UID == "":
+		return nil, errors.New("AdmissionReview request has no uid")
+	case req.Operation == "":
+		return review, errors.New("AdmissionReview request has no operation")
 	}
-	if env.Request.UID == "" {
-		return "", errors.New("AdmissionReview request has no uid")
-	}
-	if env.Request.Operation == "" {
-		return env.Request.UID, errors.New("AdmissionReview request has no operation")
-	}
-	return env.Request.UID, checkPodKind(env.Request.Kind)
+	return review, checkPodKind(req.Kind)
 }
 
 // checkPodKind accepts only core/v1 Pod requests.

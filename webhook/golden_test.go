@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 			h, _ := newTestHandler(t, cfg, false)
 			pod, raw := loadPod(t, tt.pod)
 			resp := h.Handle(t.Context(), createRequest(pod, raw))
-			got := golden{Allowed: resp.Allowed, Warnings: resp.Warnings, Patch: resp.Patches}
+			got := golden{Allowed: resp.Allowed, Warnings: resp.Warnings, Patch: patchOf(t, resp)}
 			if resp.Result != nil {
 				got.Message = resp.Result.Message
 			}

@@ -3,13 +3,13 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
@@ -64,18 +64,13 @@ func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Res
 }
 
 func (h *Handler) patch(pod, out *corev1.Pod, problems []string) admission.Response {
-	keepInit, keep := len(pod.Spec.InitContainers), len(pod.Spec.Containers)
-	original, errOrig := json.Marshal(touchedFields(pod, keepInit, keep))
-	mutated, errMut := json.Marshal(touchedFields(out, keepInit, keep))
-	if err := errors.Join(errOrig, errMut); err != nil {
+	patch, err := json.Marshal(injectionPatch(pod, out))
+	if err != nil {
 		h.metrics.observe(ResultError, ReasonInternalError)
-		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("webhook: encoding the injected pod: %w", err))
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("webhook: encoding the patch: %w", err))
 	}
-	resp := admission.PatchResponseFromRaw(original, mutated)
-	if resp.Result != nil && resp.Result.Code >= http.StatusBadRequest {
-		h.metrics.observe(ResultError, ReasonInternalError)
-		return resp
-	}
+	resp := admission.Allowed("")
+	resp.Patch, resp.PatchType = patch, ptr.To(admissionv1.PatchTypeJSONPatch)
 	reason := ReasonInjected
 	if len(problems) > 0 {
 		reason = ReasonInvalidChecks
@@ -108,49 +103,4 @@ func podName(p *corev1.Pod) string {
 		return p.Name
 	}
 	return p.GenerateName + "*"
-}
-
-// podFields is the part of a pod that Mutate may change, in the pod's own JSON
-// layout, so a JSON patch computed between two of them applies to the whole pod.
-type podFields struct {
-	Metadata struct {
-		Labels      map[string]string `json:"labels,omitempty"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	} `json:"metadata"`
-	Spec struct {
-		InitContainers []corev1.Container `json:"initContainers,omitempty"`
-		Containers     []corev1.Container `json:"containers"`
-		Volumes        []corev1.Volume    `json:"volumes,omitempty"`
-	} `json:"spec"`
-}
-
-// touchedFields returns the fields of p that Mutate may change. Diffing these
-// instead of the whole pod is several times cheaper, and leaves every other field,
-// including any this build of the API types does not know, out of the patch.
-// Mutate appends the sidecar and never changes the containers a pod already has,
-// so those (the first keep containers and keepInit init containers) are
-// represented by their names alone.
-func touchedFields(p *corev1.Pod, keepInit, keep int) *podFields {
-	f := &podFields{}
-	f.Metadata.Labels, f.Metadata.Annotations = p.Labels, p.Annotations
-	f.Spec.InitContainers = nameOnly(p.Spec.InitContainers, keepInit)
-	f.Spec.Containers = nameOnly(p.Spec.Containers, keep)
-	f.Spec.Volumes = p.Spec.Volumes
-	return f
-}
-
-// nameOnly returns cs with its first n containers reduced to their names.
-func nameOnly(cs []corev1.Container, n int) []corev1.Container {
-	if cs == nil {
-		return nil
-	}
-	out := make([]corev1.Container, len(cs))
-	for i := range cs {
-		if i < n {
-			out[i] = corev1.Container{Name: cs[i].Name}
-		} else {
-			out[i] = cs[i]
-		}
-	}
-	return out
 }

@@ -26,7 +26,7 @@ func TestHandleNonCreateIsPlainAllowed(t *testing.T) {
 			}
 			resp := h.Handle(t.Context(), req)
 			assert.True(t, resp.Allowed)
-			assert.Empty(t, resp.Patches)
+			assert.Empty(t, resp.Patch)
 			assert.Empty(t, resp.Warnings)
 			assert.InDelta(t, 1, count(h.metrics, ResultSkipped, ReasonNotCreate), 0)
 		})
@@ -73,13 +73,14 @@ func TestHandleNamespaceFromRequest(t *testing.T) {
 	req.Object.Raw = []byte(strings.Replace(string(raw), `"namespace":"default",`, "", 1))
 	resp := h.Handle(t.Context(), req)
 	assert.True(t, resp.Allowed)
-	assert.Empty(t, resp.Patches)
+	assert.Empty(t, resp.Patch)
 	assert.InDelta(t, 1, count(h.metrics, ResultSkipped, ReasonExcludedNamespace), 0)
 
 	req.Namespace = "shop"
 	resp = h.Handle(t.Context(), req)
-	require.NotEmpty(t, resp.Patches)
-	for _, p := range resp.Patches {
+	ops := patchOf(t, resp)
+	require.NotEmpty(t, ops)
+	for _, p := range ops {
 		assert.NotEqual(t, "/metadata/namespace", p.Path)
 	}
 }
@@ -124,7 +125,7 @@ func TestHandleInvalidChecks(t *testing.T) {
 	h, _ := newTestHandler(t, testConfig(), false)
 	resp := h.Handle(t.Context(), createRequest(pod, raw))
 	assert.True(t, resp.Allowed, "without --strict the pod is injected")
-	assert.NotEmpty(t, resp.Patches)
+	assert.NotEmpty(t, resp.Patch)
 	require.Len(t, resp.Warnings, 2)
 	assert.Contains(t, resp.Warnings[0], `field "expectStatus"`)
 	assert.Contains(t, resp.Warnings[1], `field "interval"`)
@@ -134,7 +135,7 @@ func TestHandleInvalidChecks(t *testing.T) {
 	strict, _ := newTestHandler(t, testConfig(), true)
 	resp = strict.Handle(t.Context(), createRequest(pod, raw))
 	assert.False(t, resp.Allowed, "--strict denies")
-	assert.Empty(t, resp.Patches)
+	assert.Empty(t, resp.Patch)
 	require.NotNil(t, resp.Result)
 	assert.Equal(t, int32(http.StatusForbidden), resp.Result.Code)
 	assert.Contains(t, resp.Result.Message, `check "api": field "expectStatus"`)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,4 +83,17 @@ func reviewBody(t testing.TB, pod *corev1.Pod, raw []byte) []byte {
 // count returns how often m counted (result, reason).
 func count(m *Metrics, result Result, reason Reason) float64 {
 	return testutil.ToFloat64(m.admissions.WithLabelValues(string(result), string(reason)))
+}
+
+// patchOf decodes the JSON patch of resp; nil when it has none.
+func patchOf(t testing.TB, resp admission.Response) []jsonpatch.JsonPatchOperation {
+	t.Helper()
+	if len(resp.Patch) == 0 {
+		return nil
+	}
+	require.NotNil(t, resp.PatchType)
+	require.Equal(t, admissionv1.PatchTypeJSONPatch, *resp.PatchType)
+	var ops []jsonpatch.JsonPatchOperation
+	require.NoError(t, json.Unmarshal(resp.Patch, &ops))
+	return ops
 }

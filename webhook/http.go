@@ -35,11 +35,13 @@ type HTTPOptions struct {
 	Timeout time.Duration
 }
 
-// front rejects malformed AdmissionReviews with an HTTP 4xx before they reach
-// controller-runtime's admission.Webhook, which would answer HTTP 200 with the
-// error inside the review.
+// front reads and decodes AdmissionReviews and answers them through
+// controller-runtime's admission.Webhook (panic recovery, response completion).
+// It rejects malformed reviews with an HTTP 4xx, where admission.Webhook's own
+// ServeHTTP would answer HTTP 200 with the error inside the review, and it decodes
+// each review once, where that ServeHTTP would decode it again.
 type front struct {
-	next    http.Handler
+	webhook *admission.Webhook
 	metrics *Metrics
 	log     *slog.Logger
 	opts    HTTPOptions
@@ -63,7 +65,7 @@ func NewHTTPHandler(h admission.Handler, m *Metrics, log *slog.Logger, opts HTTP
 		// debug lines that are off; the handler logs what matters itself.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	}
-	return &front{next: wh, metrics: m, log: log, opts: opts}
+	return &front{webhook: wh, metrics: m, log: log, opts: opts}
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -77,14 +79,17 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.reject(w, "", code, err)
 		return
 	}
-	if uid, err := checkEnvelope(body); err != nil {
+	review, err := decodeReview(body)
+	if err != nil {
+		var uid types.UID
+		if review != nil {
+			uid = review.Request.UID
+		}
 		f.reject(w, uid, http.StatusBadRequest, err)
 		return
 	}
-	r.Header.Set("Content-Type", "application/json") // controller-runtime wants it without parameters
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	f.next.ServeHTTP(w, r)
+	resp := f.webhook.Handle(r.Context(), admission.Request{AdmissionRequest: *review.Request})
+	writeReview(w, http.StatusOK, review.APIVersion, &resp.AdmissionResponse)
 }
 
 // readBody returns the body of a POSTed JSON request, or the HTTP status and
@@ -121,19 +126,24 @@ func (f *front) tooLarge() error {
 // reject answers with an HTTP error status and an AdmissionReview whose response
 // carries the same code and message, so both plain HTTP clients and the apiserver
 // see what was wrong.
-func (f *front) reject(w http.ResponseWriter, uid string, code int, err error) {
+func (f *front) reject(w http.ResponseWriter, uid types.UID, code int, err error) {
 	f.metrics.observe(ResultError, ReasonBadRequest)
 	f.log.Warn("rejected malformed admission request", "code", code, "err", err)
-	review := admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
-		Response: &admissionv1.AdmissionResponse{
-			UID:     types.UID(uid),
-			Allowed: false,
-			Result:  &metav1.Status{Code: int32(code), Message: "meshprobe: bad AdmissionReview: " + err.Error()},
-		},
-	}
+	writeReview(w, code, admissionv1.SchemeGroupVersion.String(), &admissionv1.AdmissionResponse{
+		UID:     uid,
+		Allowed: false,
+		Result:  &metav1.Status{Code: int32(code), Message: "meshprobe: bad AdmissionReview: " + err.Error()},
+	})
+}
+
+// writeReview answers with an AdmissionReview of apiVersion (the one the request
+// used) carrying resp.
+func writeReview(w http.ResponseWriter, code int, apiVersion string, resp *admissionv1.AdmissionResponse) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(review)
+	_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
+		Response: resp,
+	})
 }
