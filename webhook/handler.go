@@ -42,9 +42,9 @@ func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Res
 	if err := checkPodKind(req.Kind); err != nil {
 		return h.bad(err)
 	}
-	pod := &corev1.Pod{}
-	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
-		return h.bad(fmt.Errorf("request.object is not a valid v1 Pod: %w", err))
+	pod, err := requestPod(req)
+	if err != nil {
+		return h.bad(err)
 	}
 	namespace := req.Namespace
 	if namespace == "" {
@@ -61,6 +61,18 @@ func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Res
 		return admission.Denied("meshprobe: " + joinProblems(problems))
 	}
 	return h.patch(pod, out, problems)
+}
+
+// requestPod returns the pod the HTTP front already decoded, or decodes it.
+func requestPod(req admission.Request) (*corev1.Pod, error) {
+	if pod, ok := req.Object.Object.(*corev1.Pod); ok {
+		return pod, nil
+	}
+	pod := &corev1.Pod{}
+	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
+		return nil, fmt.Errorf("request.object is not a valid v1 Pod: %w", err)
+	}
+	return pod, nil
 }
 
 func (h *Handler) patch(pod, out *corev1.Pod, problems []string) admission.Response {

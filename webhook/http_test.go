@@ -67,6 +67,7 @@ func TestHTTPFrontRejectsBadReviews(t *testing.T) {
 		{"no request", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, 400, "AdmissionReview has no request"},
 		{"no uid", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}}`, 400, "request has no uid"},
 		{"uid wrong type", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":5}}`, 400, `field "request.uid" has the wrong type`},
+		{"object wrong shape", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"CREATE","kind":{"version":"v1","kind":"Pod"},"object":{"spec":{"containers":"x"}}}}`, 400, `field "request.object.spec.containers" has the wrong type: string`},
 		{"not a pod", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"CREATE","kind":{"group":"apps","version":"v1","kind":"Deployment"}}}`, 400, "admits core/v1 Pods only; request.kind is apps/v1, Kind=Deployment"},
 	}
 	for _, tt := range tests {
@@ -101,6 +102,21 @@ func TestHTTPFrontServesValidReview(t *testing.T) {
 		assert.Contains(t, string(review.Response.Patch), `"/spec/initContainers/1"`)
 	}
 	assert.InDelta(t, 2, count(h.metrics, ResultInjected, ReasonInjected), 0)
+}
+
+// TestHTTPFrontPatchMatchesHandler checks that the pod the front decodes along
+// with the review gives the same answer as the handler decoding the raw object.
+func TestHTTPFrontPatchMatchesHandler(t *testing.T) {
+	srv, h := newTestFront(t, HTTPOptions{})
+	for _, name := range []string{"deployment", "bare", "checks-invalid", "hostnetwork"} {
+		pod, raw := loadPod(t, name)
+		code, review := post(t, srv, http.MethodPost, "application/json", reviewBody(t, pod, raw))
+		require.Equal(t, http.StatusOK, code)
+		direct := h.Handle(t.Context(), createRequest(pod, raw))
+		assert.Equal(t, direct.Allowed, review.Response.Allowed, name)
+		assert.Equal(t, string(direct.Patch), string(review.Response.Patch), name)
+		assert.Equal(t, direct.Warnings, review.Response.Warnings, name)
+	}
 }
 
 func TestHTTPFrontV1beta1(t *testing.T) {
