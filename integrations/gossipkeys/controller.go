@@ -14,12 +14,6 @@ import (
 // TaskName is the leader task's name.
 const TaskName = "gossip-keys"
 
-// Retry backoff after a failed pass.
-const (
-	minRetry = time.Second
-	maxRetry = 30 * time.Second
-)
-
 // Controller keeps the gossip key: the source Secret, its copies and rotations.
 type Controller struct {
 	cfg  Config
@@ -46,41 +40,28 @@ func New(cfg Config, kube kubernetes.Interface, view MemberView, log *slog.Logge
 // Task returns the controller as a leader-only task.
 func (c *Controller) Task() leader.Task { return leader.Task{Name: TaskName, Run: c.Run} }
 
-// Run keeps the key until ctx ends (the leadership term). It returns an error
-// only when its caches cannot start; a failing pass is retried with backoff.
+// Run keeps the key until ctx ends (the leadership term). It runs a pass on
+// every change, at least every Resync and every PollInterval while a rotation is
+// in progress. It returns an error only when its caches cannot start; a failing
+// pass is retried with backoff (controlloop.Loop).
 func (c *Controller) Run(ctx context.Context) error {
 	rt, err := c.start(ctx)
 	if err != nil {
 		return err
 	}
-	defer rt.stop()
-	rt.loop(ctx)
+	defer rt.term.Stop()
+	rt.loop.Run(ctx, rt.timedPass)
 	return nil
 }
 
-// loop runs a pass on every change, at least every Resync, every PollInterval
-// while a rotation is in progress, and with backoff after a failure.
-func (rt *runtime) loop(ctx context.Context) {
-	var retry time.Duration
-	for {
-		wait := rt.c.cfg.Resync
-		if err := rt.pass(ctx); err != nil {
-			retry = min(max(2*retry, minRetry), maxRetry)
-			wait = retry
-			if ctx.Err() == nil {
-				rt.log.Warn("gossipkeys: pass failed; retrying", "in", retry, "err", err)
-			}
-		} else {
-			retry = 0
-			if rt.rotating {
-				wait = min(wait, rt.c.cfg.PollInterval)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-rt.kicks:
-		case <-rt.c.cfg.Clock.After(wait):
-		}
+// timedPass runs a pass and returns how long the loop may wait for a change
+// before the next one: Resync, or PollInterval while a rotation is in progress.
+func (rt *runtime) timedPass(ctx context.Context) (time.Duration, error) {
+	if err := rt.pass(ctx); err != nil {
+		return 0, err
 	}
+	if rt.rotating {
+		return min(rt.c.cfg.Resync, rt.c.cfg.PollInterval), nil
+	}
+	return rt.c.cfg.Resync, nil
 }

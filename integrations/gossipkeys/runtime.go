@@ -17,20 +17,20 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/controlloop"
 )
 
 // runtime is one leadership term: caches, the Event recorder and what the task
 // remembers between passes.
 type runtime struct {
-	c           *Controller
-	log         *slog.Logger
-	factories   []informers.SharedInformerFactory
-	namespaces  listerv1.NamespaceLister
-	pods        listerv1.PodLister
-	secrets     listerv1.SecretLister
-	broadcaster record.EventBroadcaster
-	recorder    record.EventRecorder
-	kicks       chan struct{}
+	c          *Controller
+	log        *slog.Logger
+	term       controlloop.Term // the namespace, pod and Secret informers, the Event broadcaster
+	loop       *controlloop.Loop
+	namespaces listerv1.NamespaceLister
+	pods       listerv1.PodLister
+	secrets    listerv1.SecretLister
+	recorder   record.EventRecorder
 
 	rotating     bool            // a rotation is in progress: poll the mesh
 	replaced     string          // resourceVersion of the source our last write replaced
@@ -44,7 +44,8 @@ type runtime struct {
 // (meshprobe.io/member=true, trimmed to what the task reads) and the Secrets
 // named meshprobe-gossip-key in every namespace.
 func (c *Controller) start(ctx context.Context) (*runtime, error) {
-	rt := &runtime{c: c, log: c.log, kicks: make(chan struct{}, 1), conflicts: map[string]bool{}}
+	rt := &runtime{c: c, log: c.log, conflicts: map[string]bool{},
+		loop: controlloop.New(controlloop.Config{Name: "gossipkeys", Clock: c.cfg.Clock, Log: c.log})}
 	nsF := informers.NewSharedInformerFactory(c.kube, 0)
 	podF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = contract.LabelMember + "=true"
@@ -52,47 +53,27 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 	secF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", contract.GossipKeySecretName).String()
 	}))
-	rt.factories = []informers.SharedInformerFactory{nsF, podF, secF}
+	rt.term.Factories = []informers.SharedInformerFactory{nsF, podF, secF}
 	nsInf, podInf, secInf := nsF.Core().V1().Namespaces(), podF.Core().V1().Pods(), secF.Core().V1().Secrets()
 	if err := podInf.Informer().SetTransform(trimPod); err != nil {
 		return nil, err
 	}
 	rt.namespaces, rt.pods, rt.secrets = nsInf.Lister(), podInf.Lister(), secInf.Lister()
-	kick := cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { rt.kick() }, UpdateFunc: func(any, any) { rt.kick() }, DeleteFunc: func(any) { rt.kick() },
-	}
 	synced := make([]cache.InformerSynced, 0, 3)
 	for _, inf := range []cache.SharedIndexInformer{nsInf.Informer(), podInf.Informer(), secInf.Informer()} {
-		if _, err := inf.AddEventHandler(kick); err != nil {
+		if _, err := inf.AddEventHandler(rt.loop.OnChange()); err != nil {
 			return nil, err
 		}
 		synced = append(synced, inf.HasSynced)
 	}
-	rt.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	rt.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = rt.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
-	for _, f := range rt.factories {
-		f.Start(ctx.Done())
-	}
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
-		rt.stop()
+	rt.term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
+	rt.term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
+	rt.recorder = rt.term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	if !rt.term.Start(ctx, synced...) {
+		rt.term.Stop()
 		return nil, errors.New("gossipkeys: caches did not sync")
 	}
 	return rt, nil
-}
-
-func (rt *runtime) stop() {
-	for _, f := range rt.factories {
-		f.Shutdown()
-	}
-	rt.broadcaster.Shutdown()
-}
-
-func (rt *runtime) kick() {
-	select {
-	case rt.kicks <- struct{}{}:
-	default:
-	}
 }
 
 // trimPod keeps what the task reads of a pod: identity, labels, deletion and

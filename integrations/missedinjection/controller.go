@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/kubernetes"
@@ -55,35 +54,13 @@ func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus
 func (c *Controller) Task() leader.Task { return leader.Task{Name: TaskName, Run: c.Run} }
 
 // Run watches pods until ctx ends. It returns an error only when its caches
-// cannot start; a failing pass is retried with backoff.
+// cannot start; a failing pass is retried with backoff (controlloop.Loop).
 func (c *Controller) Run(ctx context.Context) error {
 	rt, err := c.start(ctx)
 	if err != nil {
 		return err
 	}
 	defer rt.stop()
-	var retry time.Duration
-	for {
-		wait, err := rt.pass(ctx)
-		if err != nil {
-			retry = min(max(2*retry, time.Second), 30*time.Second)
-			wait = retry
-			if ctx.Err() == nil {
-				rt.log.Warn("missedinjection: pass failed; retrying", "in", retry, "err", err)
-			}
-		} else {
-			retry = 0
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-rt.kicks:
-			select { // let the burst of changes that woke us settle into one pass
-			case <-ctx.Done():
-				return nil
-			case <-c.cfg.Clock.After(c.cfg.MinInterval):
-			}
-		case <-c.cfg.Clock.After(wait):
-		}
-	}
+	rt.loop.Run(ctx, rt.pass)
+	return nil
 }

@@ -17,36 +17,37 @@ import (
 	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+
+	"github.com/meshprobe/meshprobe/internal/controlloop"
 )
 
 // runtime is one leadership term.
 type runtime struct {
-	c           *Controller
-	log         *slog.Logger
-	factory     informers.SharedInformerFactory
-	pods        listerv1.PodLister
-	namespaces  listerv1.NamespaceLister
-	broadcaster record.EventBroadcaster
-	recorder    record.EventRecorder
-	kicks       chan struct{}
+	c          *Controller
+	log        *slog.Logger
+	term       controlloop.Term // the pod and namespace informers, the Event broadcaster
+	loop       *controlloop.Loop
+	pods       listerv1.PodLister
+	namespaces listerv1.NamespaceLister
+	recorder   record.EventRecorder
 
 	reported    map[types.UID]bool // missed pods already reported (this term or by Events)
 	lastRestart time.Time          // the last repair restart, for RepairInterval
 }
 
 func (c *Controller) start(ctx context.Context) (*runtime, error) {
-	rt := &runtime{c: c, log: c.log, kicks: make(chan struct{}, 1)}
-	rt.factory = informers.NewSharedInformerFactory(c.kube, 0)
-	podInf, nsInf := rt.factory.Core().V1().Pods(), rt.factory.Core().V1().Namespaces()
+	rt := &runtime{c: c, log: c.log, loop: controlloop.New(controlloop.Config{
+		Name: "missedinjection", Clock: c.cfg.Clock, Log: c.log, Settle: c.cfg.MinInterval,
+	})}
+	factory := informers.NewSharedInformerFactory(c.kube, 0)
+	rt.term.Factories = []informers.SharedInformerFactory{factory}
+	podInf, nsInf := factory.Core().V1().Pods(), factory.Core().V1().Namespaces()
 	if err := podInf.Informer().SetTransform(trimPod); err != nil {
 		return nil, err
 	}
 	rt.pods, rt.namespaces = podInf.Lister(), nsInf.Lister()
-	kick := cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { rt.kick() }, UpdateFunc: func(any, any) { rt.kick() }, DeleteFunc: func(any) { rt.kick() },
-	}
 	for _, inf := range []cache.SharedIndexInformer{podInf.Informer(), nsInf.Informer()} {
-		if _, err := inf.AddEventHandler(kick); err != nil {
+		if _, err := inf.AddEventHandler(rt.loop.OnChange()); err != nil {
 			return nil, err
 		}
 	}
@@ -56,11 +57,10 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 		reported = map[types.UID]bool{}
 	}
 	rt.reported = reported
-	rt.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	rt.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = rt.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
-	rt.factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), podInf.Informer().HasSynced, nsInf.Informer().HasSynced) {
+	rt.term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
+	rt.term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
+	rt.recorder = rt.term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	if !rt.term.Start(ctx, podInf.Informer().HasSynced, nsInf.Informer().HasSynced) {
 		rt.stop()
 		return nil, errors.New("missedinjection: caches did not sync")
 	}
@@ -84,14 +84,6 @@ func (c *Controller) alreadyReported(ctx context.Context) (map[types.UID]bool, e
 
 // stop ends the term: the caches stop and the metric is no longer exported.
 func (rt *runtime) stop() {
-	rt.factory.Shutdown()
-	rt.broadcaster.Shutdown()
+	rt.term.Stop()
 	rt.c.metrics.set(nil)
-}
-
-func (rt *runtime) kick() {
-	select {
-	case rt.kicks <- struct{}{}:
-	default:
-	}
 }

@@ -72,7 +72,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer rt.stop()
+	defer rt.term.Stop()
 	if err := rt.start(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -102,7 +102,7 @@ func (c *Controller) loop(ctx context.Context, rt *runtime) {
 			return
 		case <-beat.C:
 			continue
-		case <-rt.kicks:
+		case <-rt.kicks.C():
 			if firstKick.IsZero() {
 				firstKick = time.Now()
 			}

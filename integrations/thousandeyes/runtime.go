@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -17,18 +18,19 @@ import (
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/config"
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/reconciler"
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/controlloop"
 )
 
 // runtime is the state of one Run: its informer, API client, reconciler and
 // what it remembers between passes.
 type runtime struct {
-	c           *Controller
-	rec         *reconciler.Reconciler
-	factory     informers.SharedInformerFactory
-	lister      listerv1.ConfigMapLister
-	broadcaster record.EventBroadcaster
-	recorder    record.EventRecorder
-	kicks       chan struct{}
+	c          *Controller
+	rec        *reconciler.Reconciler
+	term       controlloop.Term // the ConfigMap informer, the Event broadcaster
+	configMaps coreinformers.ConfigMapInformer
+	lister     listerv1.ConfigMapLister
+	recorder   record.EventRecorder
+	kicks      controlloop.Kicker
 
 	mu         sync.Mutex
 	parsed     map[string]parsed       // by key: the last parse of config.yaml
@@ -56,22 +58,23 @@ func (c *Controller) newRuntime() (*runtime, error) {
 		return nil, fmt.Errorf("thousandeyes: %w", err)
 	}
 	rt := &runtime{
-		c: c, kicks: make(chan struct{}, 1),
+		c: c, kicks: controlloop.NewKicker(),
 		rec: reconciler.New(api, c.log, reconciler.Options{
 			Prune: c.opts.Prune, AdoptByURL: c.opts.AdoptByURL, WriteTimeout: c.opts.RequestTimeout,
 		}),
 		parsed: map[string]parsed{}, tombstones: map[string]*config.File{}, reported: map[string]string{},
 	}
-	rt.factory = informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
+	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
 		informers.WithNamespace(c.opts.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.opts.Selector }))
-	rt.broadcaster = record.NewBroadcaster()
+	rt.configMaps = factory.Core().V1().ConfigMaps()
+	rt.term = controlloop.Term{Factories: []informers.SharedInformerFactory{factory}, Broadcaster: record.NewBroadcaster()}
 	return rt, nil
 }
 
 // start wires the informer and the event sink and waits for the cache.
 func (rt *runtime) start(ctx context.Context) error {
-	inf := rt.factory.Core().V1().ConfigMaps()
+	inf := rt.configMaps
 	rt.lister = inf.Lister()
 	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { rt.changed(nil, obj) },
@@ -80,24 +83,11 @@ func (rt *runtime) start(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("thousandeyes: watching ConfigMaps: %w", err)
 	}
-	rt.recorder = newRecorder(rt.c.kube, rt.broadcaster)
-	rt.factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+	rt.recorder = newRecorder(rt.c.kube, rt.term.Broadcaster)
+	if !rt.term.Start(ctx, inf.Informer().HasSynced) {
 		return fmt.Errorf("thousandeyes: ConfigMap cache did not sync")
 	}
 	return nil
-}
-
-func (rt *runtime) stop() {
-	rt.factory.Shutdown()
-	rt.broadcaster.Shutdown()
-}
-
-func (rt *runtime) kick() {
-	select {
-	case rt.kicks <- struct{}{}:
-	default:
-	}
 }
 
 // changed kicks a pass when config.yaml (or the object's identity) changed; our
@@ -114,7 +104,7 @@ func (rt *runtime) changed(oldObj, newObj any) {
 		old.Data[contract.ThousandEyesConfigKey] == cm.Data[contract.ThousandEyesConfigKey] {
 		return
 	}
-	rt.kick()
+	rt.kicks.Kick()
 }
 
 // deleted remembers the ConfigMap's last valid config, so its prune and dryRun
@@ -134,7 +124,7 @@ func (rt *runtime) deleted(obj any) {
 	delete(rt.parsed, k)
 	delete(rt.reported, k)
 	rt.mu.Unlock()
-	rt.kick()
+	rt.kicks.Kick()
 }
 
 func key(cm *corev1.ConfigMap) string { return cm.Namespace + "/" + cm.Name }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/meshprobe/meshprobe/integrations/leader"
+	"github.com/meshprobe/meshprobe/internal/controlloop"
 )
 
 // TaskName is the leader task's name.
@@ -57,21 +57,20 @@ func (c *Controller) Task() leader.Task { return leader.Task{Name: TaskName, Run
 
 // runtime is one leadership term.
 type runtime struct {
-	c           *Controller
-	log         *slog.Logger
-	factories   []informers.SharedInformerFactory
-	broadcaster record.EventBroadcaster
-	recorder    record.EventRecorder
-	kicks       chan struct{}
-	missing     bool // the webhook configuration was reported missing this term
+	c        *Controller
+	log      *slog.Logger
+	recorder record.EventRecorder
+	missing  bool // the webhook configuration was reported missing this term
 }
 
 // Run keeps the certificates until ctx ends. It watches the Secret and the
 // webhook configuration only to notice changes; each pass reads both from the
-// API. It returns an error only when its watches cannot start; a failing pass
-// is retried with backoff.
+// API. It runs a pass on every change, when a certificate is due and at least
+// every Resync. It returns an error only when its watches cannot start; a
+// failing pass is retried with backoff (controlloop.Loop).
 func (c *Controller) Run(ctx context.Context) error {
-	rt := &runtime{c: c, log: c.log, kicks: make(chan struct{}, 1)}
+	rt := &runtime{c: c, log: c.log}
+	loop := controlloop.New(controlloop.Config{Name: "webhookcerts", Clock: c.cfg.Clock, Log: c.log})
 	byName := func(name string) informers.SharedInformerOption {
 		return informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
@@ -79,64 +78,20 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	secF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithNamespace(c.cfg.Namespace), byName(c.cfg.SecretName))
 	whF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, byName(c.cfg.WebhookConfigName))
-	rt.factories = []informers.SharedInformerFactory{secF, whF}
+	term := controlloop.Term{Factories: []informers.SharedInformerFactory{secF, whF}}
 	sec, wh := secF.Core().V1().Secrets(), whF.Admissionregistration().V1().MutatingWebhookConfigurations()
-	kick := cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { rt.kick() }, UpdateFunc: func(any, any) { rt.kick() }, DeleteFunc: func(any) { rt.kick() },
-	}
 	for _, inf := range []cache.SharedIndexInformer{sec.Informer(), wh.Informer()} {
-		if _, err := inf.AddEventHandler(kick); err != nil {
+		if _, err := inf.AddEventHandler(loop.OnChange()); err != nil {
 			return err
 		}
 	}
-	rt.broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	rt.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = rt.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
-	defer rt.stop()
-	for _, f := range rt.factories {
-		f.Start(ctx.Done())
-	}
-	if !cache.WaitForCacheSync(ctx.Done(), sec.Informer().HasSynced, wh.Informer().HasSynced) {
+	term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
+	term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
+	rt.recorder = term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	defer term.Stop()
+	if !term.Start(ctx, sec.Informer().HasSynced, wh.Informer().HasSynced) {
 		return errors.New("webhookcerts: caches did not sync")
 	}
-	rt.loop(ctx)
+	loop.Run(ctx, rt.pass)
 	return nil
-}
-
-func (rt *runtime) stop() {
-	for _, f := range rt.factories {
-		f.Shutdown()
-	}
-	rt.broadcaster.Shutdown()
-}
-
-func (rt *runtime) kick() {
-	select {
-	case rt.kicks <- struct{}{}:
-	default:
-	}
-}
-
-// loop runs a pass on every change, when a certificate is due, at least every
-// Resync, and with backoff after a failure.
-func (rt *runtime) loop(ctx context.Context) {
-	var retry time.Duration
-	for {
-		wait, err := rt.pass(ctx)
-		if err != nil {
-			retry = min(max(2*retry, time.Second), 30*time.Second)
-			wait = retry
-			if ctx.Err() == nil {
-				rt.log.Warn("webhookcerts: pass failed; retrying", "in", retry, "err", err)
-			}
-		} else {
-			retry = 0
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-rt.kicks:
-		case <-rt.c.cfg.Clock.After(wait):
-		}
-	}
 }
