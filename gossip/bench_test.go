@@ -17,8 +17,12 @@ import (
 // started at 50 per second (a large rollout) and joining the first member:
 //   - converge-s: from the last start until every member lists every other;
 //   - converge-cpu-s: the CPU time all members used from the first start until then;
+//   - settle-s: from convergence until the join traffic has drained: every join
+//     is an alive message that each member retransmits about 4*log10(N+1) times,
+//     so for a while after convergence the members still gossip it;
 //   - pkts/member/s and cpu-ms/member/s: UDP packets (in+out) and CPU time per
-//     member per second in a steady 10 s window (flat as N grows: bounded probing);
+//     member per second in the steady 20 s window that follows (flat as N grows:
+//     bounded probing);
 //   - dead-s: from killing one member until every other marks it dead.
 //
 // Run: go test -run '^$' -bench BenchmarkMesh -benchtime 1x ./gossip/
@@ -63,15 +67,22 @@ func benchMesh(b *testing.B, n int) {
 		}
 	}
 	lastStart := time.Now()
-	waitFor(b, 10*time.Minute, "convergence", func() bool { return allSee(ms, n-1) })
+	waitFor(b, 10*time.Minute, "convergence", func() bool { return allSee(ms, n-1) }, func() string { return peerRange(ms, n-1) })
 	b.ReportMetric(time.Since(lastStart).Seconds(), "converge-s")
 	b.ReportMetric((cpuTime() - cpuStart).Seconds(), "converge-cpu-s")
 
+	settleStart := time.Now()
+	waitSettled(b, ms)
+	b.ReportMetric(time.Since(settleStart).Seconds(), "settle-s")
+
 	pkts0, cpu0, t0 := packets(ms), cpuTime(), time.Now()
-	time.Sleep(10 * time.Second)
+	time.Sleep(20 * time.Second)
 	secs := time.Since(t0).Seconds()
 	b.ReportMetric(float64(packets(ms)-pkts0)/float64(n)/secs, "pkts/member/s")
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(n)/secs, "cpu-ms/member/s")
+	if !allSee(ms, n-1) {
+		b.Fatal("a live member was marked dead while the mesh was steady")
+	}
 
 	victim := ms[n-1]
 	killStart := time.Now()
@@ -85,8 +96,37 @@ func benchMesh(b *testing.B, n int) {
 			}
 		}
 		return true
-	})
+	}, nil)
 	b.ReportMetric(time.Since(killStart).Seconds(), "dead-s")
+}
+
+// waitSettled waits until the mesh's packet rate, sampled over 5 s windows, stops
+// falling: two windows in a row within 5% of each other.
+func waitSettled(b *testing.B, ms []*Mesh) {
+	const window = 5 * time.Second
+	rate := func() float64 {
+		p0 := packets(ms)
+		time.Sleep(window)
+		return float64(packets(ms) - p0)
+	}
+	prev := rate()
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); {
+		cur := rate()
+		if cur >= prev*0.95 {
+			return
+		}
+		prev = cur
+	}
+	b.Fatal("the packet rate was still falling after 5 minutes")
+}
+
+// peerRange says how many peers the members list, at least and at most.
+func peerRange(ms []*Mesh, want int) string {
+	lo, hi := want, 0
+	for _, m := range ms {
+		lo, hi = min(lo, m.stats.numPeers()), max(hi, m.stats.numPeers())
+	}
+	return fmt.Sprintf("members list %d to %d peers of %d", lo, hi, want)
 }
 
 func allSee(ms []*Mesh, peers int) bool {
@@ -98,10 +138,15 @@ func allSee(ms []*Mesh, peers int) bool {
 	return true
 }
 
-func waitFor(b *testing.B, limit time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds; past limit it fails, with progress() when
+// given.
+func waitFor(b *testing.B, limit time.Duration, what string, cond func() bool, progress func() string) {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if progress != nil {
+				what += " (" + progress() + ")"
+			}
 			b.Fatalf("%s did not happen within %s", what, limit)
 		}
 		time.Sleep(50 * time.Millisecond)

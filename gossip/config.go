@@ -106,7 +106,7 @@ func DefaultConfig() Config {
 		ProbeInterval:     time.Second,
 		ProbeTimeout:      500 * time.Millisecond,
 		GossipInterval:    200 * time.Millisecond,
-		SuspicionMult:     3,
+		SuspicionMult:     2,
 		PushPullInterval:  30 * time.Second,
 		TCPTimeout:        5 * time.Second,
 		LeaveTimeout:      5 * time.Second,
