@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -27,6 +28,7 @@ func sidecarContainer(cfg *Config, owner Owner) corev1.Container {
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: contract.PodInfoVolumeName, MountPath: contract.DefaultPodInfoDir, ReadOnly: true},
 			{Name: contract.GossipKeyVolumeName, MountPath: contract.DefaultGossipKeyDir, ReadOnly: true},
+			{Name: contract.NoTokenVolumeName, MountPath: contract.ServiceAccountTokenDir, ReadOnly: true},
 		},
 		// Liveness only: a readiness probe on the sidecar would take the app's pod
 		// out of its Services whenever meshprobe is unhappy.
@@ -87,7 +89,8 @@ func fieldEnv(name, path string) corev1.EnvVar {
 }
 
 // sidecarVolumes are the podinfo Downward API volume (labels and annotations, kept
-// current by the kubelet) and the gossip-key Secret volume. The Secret is optional
+// current by the kubelet), the gossip-key Secret volume and an empty volume that
+// keeps the app's ServiceAccount token out of the sidecar. The Secret is optional
 // so the pod starts before the leader has created it; the sidecar waits for the file.
 func sidecarVolumes() []corev1.Volume {
 	return []corev1.Volume{
@@ -104,6 +107,9 @@ func sidecarVolumes() []corev1.Volume {
 				DefaultMode: ptr.To(int32(0o444)),
 				Items:       []corev1.KeyToPath{{Key: contract.GossipKeySecretKey, Path: contract.GossipKeySecretKey}},
 			},
+		}},
+		{Name: contract.NoTokenVolumeName, VolumeSource: corev1.VolumeSource{
+			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: ptr.To(resource.MustParse("1Ki"))},
 		}},
 	}
 }

@@ -268,6 +268,20 @@ func assertInjected(t *testing.T, pod *corev1.Pod) {
 		ports[p.Name+"/"+string(p.Protocol)] = p.ContainerPort
 	}
 	assert.Equal(t, map[string]int32{"meshprobe-gtcp/TCP": 7946, "meshprobe-gudp/UDP": 7946, "meshprobe-http/TCP": 9095}, ports)
+	// The ServiceAccount admission plugin mounted the app's token into the app,
+	// and not into the sidecar, which has its empty volume at that path.
+	assert.NotEqual(t, "", mountAt(pod.Spec.Containers[0], contract.ServiceAccountTokenDir), "the app has no token: is the ServiceAccount plugin on?")
+	assert.Equal(t, contract.NoTokenVolumeName, mountAt(*sc, contract.ServiceAccountTokenDir), "the sidecar got a ServiceAccount token")
+}
+
+// mountAt returns the name of the volume c mounts at path, or "".
+func mountAt(c corev1.Container, path string) string {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == path {
+			return m.Name
+		}
+	}
+	return ""
 }
 
 // admissions reads meshprobe_webhook_admissions_total{reason,result} from /metrics.

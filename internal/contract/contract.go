@@ -85,6 +85,11 @@ const (
 	DefaultGossipKeyDir    = "/etc/meshprobe/gossip"
 	PodInfoVolumeName      = "meshprobe-podinfo"
 	GossipKeyVolumeName    = "meshprobe-gossip-key"
+	// NoTokenVolumeName is the empty volume mounted over ServiceAccountTokenDir in
+	// the sidecar, which needs no Kubernetes API access: with a mount at that path
+	// the ServiceAccount admission plugin does not give it the app's token.
+	NoTokenVolumeName      = "meshprobe-no-token"
+	ServiceAccountTokenDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 )
 
 // Owner kinds reported in member metadata.
