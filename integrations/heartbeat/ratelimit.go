@@ -54,11 +54,11 @@ func ParseRate(s string) (Rate, error) {
 	}
 	period, ok := rateUnits[strings.ToUpper(unit)]
 	if !ok {
-		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT %q: unit %q: want S, M, H or D", truncate(s), truncate(unit))
+		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT unit %q: want S, M, H or D, as in 3600-H", truncate(unit))
 	}
 	limit, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || limit < 1 || limit > maxRateLimit {
-		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT %q: limit %q: want a whole number from 1 to %d", truncate(s), truncate(num), int64(maxRateLimit))
+		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT limit %q: want a whole number from 1 to %d, as in 3600-H", truncate(num), int64(maxRateLimit))
 	}
 	return Rate{Limit: limit, Period: period}, nil
 }
