@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
@@ -25,7 +27,9 @@ func Mutate(pod *corev1.Pod, namespace string, cfg *Config) (*corev1.Pod, Reason
 	} else {
 		out.Spec.Containers = append(out.Spec.Containers, sidecar)
 	}
-	for _, v := range sidecarVolumes() {
+	vols := sidecarVolumes()
+	out.Spec.Volumes = slices.Grow(out.Spec.Volumes, len(vols)) // one allocation, not a doubling per volume
+	for _, v := range vols {
 		out.Spec.Volumes = upsertVolume(out.Spec.Volumes, v)
 	}
 	if out.Annotations == nil {
