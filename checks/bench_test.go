@@ -11,12 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/procstat"
 )
 
 // benchTargetEnv makes TestHelperHTTPTarget serve instead of skipping.
@@ -57,10 +58,10 @@ func startBenchTarget(b *testing.B) string {
 }
 
 // usage is the process's CPU time so far and its peak RSS.
-func usage() (cpu time.Duration, maxRSS int64) {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss * 1024
+func usage(b *testing.B) (cpu time.Duration, maxRSS int64) {
+	maxRSS, err := procstat.StatusBytes(os.Getpid(), "VmHWM")
+	require.NoError(b, err)
+	return procstat.SelfCPU(), maxRSS
 }
 
 // totalRuns sums the runs of every check.
@@ -84,11 +85,11 @@ func measure(b *testing.B, m *Manager, warmup, d time.Duration) (cores float64, 
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	time.Sleep(warmup)
-	cpu0, _ := usage()
+	cpu0, _ := usage(b)
 	runs0, fail0 := totalRuns(m)
 	start := time.Now()
 	time.Sleep(d)
-	cpu1, rss := usage()
+	cpu1, rss := usage(b)
 	runs1, fail1 := totalRuns(m)
 	wall := time.Since(start)
 	cancel()

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/procstat"
 )
 
 // BenchmarkMesh measures, for meshes of 50, 200 and 500 in-process members on
@@ -40,7 +41,7 @@ func benchMesh(b *testing.B, n int) {
 	kf := keyDir(b)
 	writeKeys(b, kf, newKey(b))
 	ms := make([]*Mesh, n)
-	cpuStart := cpuTime()
+	cpuStart := procstat.SelfCPU()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
@@ -69,17 +70,17 @@ func benchMesh(b *testing.B, n int) {
 	lastStart := time.Now()
 	waitFor(b, 10*time.Minute, "convergence", func() bool { return allSee(ms, n-1) }, func() string { return peerRange(ms, n-1) })
 	b.ReportMetric(time.Since(lastStart).Seconds(), "converge-s")
-	b.ReportMetric((cpuTime() - cpuStart).Seconds(), "converge-cpu-s")
+	b.ReportMetric((procstat.SelfCPU() - cpuStart).Seconds(), "converge-cpu-s")
 
 	settleStart := time.Now()
 	waitSettled(b, ms)
 	b.ReportMetric(time.Since(settleStart).Seconds(), "settle-s")
 
-	pkts0, cpu0, t0 := packets(ms), cpuTime(), time.Now()
+	pkts0, cpu0, t0 := packets(ms), procstat.SelfCPU(), time.Now()
 	time.Sleep(20 * time.Second)
 	secs := time.Since(t0).Seconds()
 	b.ReportMetric(float64(packets(ms)-pkts0)/float64(n)/secs, "pkts/member/s")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(n)/secs, "cpu-ms/member/s")
+	b.ReportMetric((procstat.SelfCPU()-cpu0).Seconds()*1000/float64(n)/secs, "cpu-ms/member/s")
 	if !allSee(ms, n-1) {
 		b.Fatal("a live member was marked dead while the mesh was steady")
 	}
@@ -160,12 +161,6 @@ func packets(ms []*Mesh) uint64 {
 		n += st.PacketsIn + st.PacketsOut
 	}
 	return n
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // isLive reports whether name is a live peer.

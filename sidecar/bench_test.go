@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/meshprobe/meshprobe/gossip"
+	"github.com/meshprobe/meshprobe/internal/procstat"
 )
 
 // BenchmarkSidecarResources runs the real meshprobe-sidecar binary at its default
@@ -115,31 +115,20 @@ func scrape(base string) {
 	}
 }
 
-// procCPU returns the user+system CPU time of pid from /proc/pid/stat.
+// procCPU returns the CPU time of process pid so far.
 func procCPU(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := procstat.CPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14 of stat
-	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
-	const clkTck = 100                               // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / clkTck
+	return cpu
 }
 
-// procStatusMiB returns a "kB" field of /proc/pid/status in MiB.
+// procStatusMiB returns a kB field of /proc/<pid>/status in MiB.
 func procStatusMiB(b *testing.B, pid int, field string) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procstat.StatusBytes(pid, field)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	b.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
+	return float64(n) / (1 << 20)
 }

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
+	"github.com/meshprobe/meshprobe/internal/procstat"
 )
 
 // benchClients is the number of concurrent HTTPS clients, like an apiserver
@@ -113,7 +113,7 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	roundTrips := make([][]time.Duration, len(wh.clients))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	serverCPU0, clientCPU0 := procCPU(wh.pid), selfCPU()
+	serverCPU0, clientCPU0 := serverCPU(b, wh.pid), procstat.SelfCPU()
 	b.ResetTimer()
 	start := time.Now()
 	for i, c := range wh.clients {
@@ -139,7 +139,7 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	stopRSS()
-	serverCPU, clientCPU := procCPU(wh.pid)-serverCPU0, selfCPU()-clientCPU0
+	serverCPU, clientCPU := serverCPU(b, wh.pid)-serverCPU0, procstat.SelfCPU()-clientCPU0
 
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reviews/s")
 	pct := percentiles(latencies)
@@ -156,6 +156,13 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	b.ReportMetric(perReview(serverCPU), "server-cpu-µs/review")
 	b.ReportMetric(perReview(clientCPU), "client-cpu-µs/review")
 	b.ReportMetric(2*float64(time.Second)/(float64(serverCPU+clientCPU)/float64(b.N)), "2core-reviews/s")
+}
+
+// serverCPU is the webhook process' CPU time so far.
+func serverCPU(b *testing.B, pid int) time.Duration {
+	cpu, err := procstat.CPU(pid)
+	require.NoError(b, err)
+	return cpu
 }
 
 // percentiles sorts the merged samples and returns their percentiles in ms.
@@ -199,32 +206,6 @@ func pinCommand(argv []string) ([]string, bool) {
 	return append([]string{taskset, "-c", "1"}, argv...), true
 }
 
-// procCPU is the user+system CPU time of process pid, from /proc/<pid>/stat.
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) start at ") ".
-	_, rest, _ := strings.Cut(string(data), ") ")
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// selfCPU is this process' user+system CPU time.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // mustReview POSTs one review and checks that a patch comes back.
 func mustReview(b *testing.B, c *http.Client, url string, body []byte) {
 	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
@@ -257,31 +238,18 @@ func sampleRSS(ctx context.Context, pid int) <-chan int64 {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			peak = max(peak, procStatusBytes(pid, "VmRSS:"))
+			rss, _ := procstat.StatusBytes(pid, "VmRSS") // 0 once the process is gone
+			peak = max(peak, rss)
 			select {
 			case <-ctx.Done():
-				out <- max(peak, procStatusBytes(pid, "VmHWM:"))
+				hwm, _ := procstat.StatusBytes(pid, "VmHWM")
+				out <- max(peak, hwm)
 				return
 			case <-tick.C:
 			}
 		}
 	}()
 	return out
-}
-
-// procStatusBytes reads a "kB" field of /proc/<pid>/status.
-func procStatusBytes(pid int, field string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 func waitReady(b *testing.B, url string) {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
+	"github.com/meshprobe/meshprobe/internal/procstat"
 	"github.com/meshprobe/meshprobe/internal/testenv"
 )
 
@@ -52,7 +52,9 @@ func BenchmarkHeartbeatLoopback(b *testing.B) {
 	}
 	latencies := make([][]time.Duration, benchConns)
 	apiBefore := apiRequests.Load()
-	cpuBefore := processCPU(b)
+	// This process' CPU: the load generator, the heartbeat server and its
+	// informers (the apiserver runs apart).
+	cpuBefore := procstat.SelfCPU()
 	start := time.Now()
 	for b.Loop() {
 		var wg sync.WaitGroup
@@ -71,7 +73,7 @@ func BenchmarkHeartbeatLoopback(b *testing.B) {
 		wg.Wait()
 	}
 	elapsed := time.Since(start)
-	cpu := processCPU(b) - cpuBefore
+	cpu := procstat.SelfCPU() - cpuBefore
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
@@ -79,14 +81,6 @@ func BenchmarkHeartbeatLoopback(b *testing.B) {
 	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
 	b.ReportMetric(float64(apiRequests.Load()-apiBefore), "api-requests")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(len(all)), "cpu-us/req")
-}
-
-// processCPU is this process's user plus system CPU time: the load generator,
-// the heartbeat server and its informers (the apiserver runs apart).
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
