@@ -88,6 +88,10 @@ func fieldEnv(name, path string) corev1.EnvVar {
 	}}
 }
 
+// noTokenSizeLimit caps the empty volume over the ServiceAccount token path; it
+// is parsed once, not on every admission.
+var noTokenSizeLimit = resource.MustParse("1Ki")
+
 // sidecarVolumes are the podinfo Downward API volume (labels and annotations, kept
 // current by the kubelet), the gossip-key Secret volume and an empty volume that
 // keeps the app's ServiceAccount token out of the sidecar. The Secret is optional
@@ -109,7 +113,7 @@ func sidecarVolumes() []corev1.Volume {
 			},
 		}},
 		{Name: contract.NoTokenVolumeName, VolumeSource: corev1.VolumeSource{
-			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: ptr.To(resource.MustParse("1Ki"))},
+			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: ptr.To(noTokenSizeLimit.DeepCopy())},
 		}},
 	}
 }
