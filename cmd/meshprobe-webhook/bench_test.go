@@ -93,7 +93,7 @@ func startBenchWebhook(b *testing.B) *benchWebhook {
 	for range benchClients {
 		c := httpsClient(ca.CertPEM)
 		c.Transport.(*http.Transport).MaxIdleConnsPerHost = 1
-		mustReview(b, c, wh.url, wh.body) // the TLS handshake, outside the timing
+		require.NoError(b, postReview(c, wh.url, wh.body)) // the TLS handshake, outside the timing
 		wh.clients = append(wh.clients, c)
 	}
 	return wh
@@ -113,7 +113,7 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	roundTrips := make([][]time.Duration, len(wh.clients))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	serverCPU0, clientCPU0 := serverCPU(b, wh.pid), procstat.SelfCPU()
+	serverCPU0, clientCPU0 := webhookCPU(b, wh.pid), procstat.SelfCPU()
 	b.ResetTimer()
 	start := time.Now()
 	for i, c := range wh.clients {
@@ -129,7 +129,10 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 					time.Sleep(time.Until(due))
 				}
 				sent := time.Now()
-				mustReview(b, c, wh.url, wh.body)
+				if err := postReview(c, wh.url, wh.body); err != nil {
+					b.Error(err) // not Fatal: this is not the benchmark's goroutine
+					return
+				}
 				latencies[i] = append(latencies[i], time.Since(due))
 				roundTrips[i] = append(roundTrips[i], time.Since(sent))
 			}
@@ -139,7 +142,10 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	stopRSS()
-	serverCPU, clientCPU := serverCPU(b, wh.pid)-serverCPU0, procstat.SelfCPU()-clientCPU0
+	if b.Failed() {
+		return
+	}
+	serverCPU, clientCPU := webhookCPU(b, wh.pid)-serverCPU0, procstat.SelfCPU()-clientCPU0
 
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reviews/s")
 	pct := percentiles(latencies)
@@ -158,8 +164,8 @@ func (wh *benchWebhook) run(b *testing.B, rate int) {
 	b.ReportMetric(2*float64(time.Second)/(float64(serverCPU+clientCPU)/float64(b.N)), "2core-reviews/s")
 }
 
-// serverCPU is the webhook process' CPU time so far.
-func serverCPU(b *testing.B, pid int) time.Duration {
+// webhookCPU is the webhook process' CPU time so far.
+func webhookCPU(b *testing.B, pid int) time.Duration {
 	cpu, err := procstat.CPU(pid)
 	require.NoError(b, err)
 	return cpu
@@ -206,17 +212,18 @@ func pinCommand(argv []string) ([]string, bool) {
 	return append([]string{taskset, "-c", "1"}, argv...), true
 }
 
-// mustReview POSTs one review and checks that a patch comes back.
-func mustReview(b *testing.B, c *http.Client, url string, body []byte) {
+// postReview POSTs one review and checks that a patch comes back.
+func postReview(c *http.Client, url string, body []byte) error {
 	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	answer, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte(`"patch":`)) {
-		b.Fatalf("status %d, err %v, answer %.200s", resp.StatusCode, err, answer)
+		return fmt.Errorf("status %d, err %v, answer %.200s", resp.StatusCode, err, answer)
 	}
+	return nil
 }
 
 // benchReview wraps webhook/testdata/pods/deployment.yaml in an AdmissionReview.
