@@ -34,6 +34,7 @@ test-deps: ## install what the tests need: k8s binaries, Prometheus, iproute2
 .PHONY: test
 test: test-deps lint ## run every test: unit, integration (real apiserver), fuzz smoke, e2e
 	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" $(GO) test $(GOTESTFLAGS) ./...
+	./hack/fuzz_selftest.sh
 	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
 	$(MAKE) e2e
 
