@@ -25,6 +25,7 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/pki"
 	"github.com/meshprobe/meshprobe/internal/testenv"
 	"github.com/meshprobe/meshprobe/webhook"
 )
@@ -71,7 +72,7 @@ func TestBuiltinCertificates(t *testing.T) {
 	startWebhookServer(t, ctx, port, dir, log)
 
 	first := readSecret(t, client, cfg)
-	firstCA := load(first).signing.cert
+	firstCA := load(first).signing.Cert
 	obs := &observer{port: port}
 	require.Eventually(t, func() bool { return obs.sample(t, client) == nil }, 20*time.Second, 100*time.Millisecond, "the webhook serves")
 
@@ -95,8 +96,8 @@ func TestBuiltinCertificates(t *testing.T) {
 	assert.GreaterOrEqual(t, len(obs.leaves), 4, "the serving certificate rotated and the server reloaded it")
 	assert.Equal(t, 2, obs.maxBundle, "the old CA stayed trusted next to the new one")
 	last := load(readSecret(t, client, cfg))
-	assert.False(t, last.signing.cert.Equal(firstCA))
-	assert.Equal(t, fingerprint(last.signing.cert), last.trusted)
+	assert.False(t, last.signing.Cert.Equal(firstCA))
+	assert.Equal(t, fingerprint(last.signing.Cert), last.trusted)
 }
 
 // observer records what the webhook serves and what the apiserver trusts.
@@ -116,7 +117,7 @@ func (o *observer) sample(t *testing.T, client kubernetes.Interface) error {
 		return err
 	}
 	bundle := wh.Webhooks[0].ClientConfig.CABundle
-	cas, err := parseCerts(bundle)
+	cas, err := pki.ParseCerts(bundle)
 	if err != nil {
 		return err
 	}

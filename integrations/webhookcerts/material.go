@@ -9,6 +9,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshprobe/meshprobe/internal/pki"
 )
 
 // Data keys of the Secret.
@@ -30,7 +32,7 @@ const (
 // that they are made again.
 type material struct {
 	cas          []*x509.Certificate // the bundle, signing CA first
-	signing      *keyPair            // the CA that signs new serving certificates
+	signing      *pki.KeyPair        // the CA that signs new serving certificates
 	leaf         *x509.Certificate   // the serving certificate, when it matches its key
 	leafPEM      []byte
 	leafKeyPEM   []byte
@@ -45,11 +47,11 @@ func load(s *corev1.Secret) material {
 	}
 	m.trusted = s.Annotations[AnnotationCATrusted]
 	m.trustedSince, _ = time.Parse(time.RFC3339, s.Annotations[AnnotationCATrustedSince])
-	m.cas, _ = parseCerts(s.Data[KeyCABundle])
-	if key, err := parseKey(s.Data[KeyCAKey]); err == nil {
+	m.cas, _ = pki.ParseCerts(s.Data[KeyCABundle])
+	if key, err := pki.ParseKey(s.Data[KeyCAKey]); err == nil {
 		for _, ca := range m.cas {
 			if ca.IsCA && key.PublicKey.Equal(ca.PublicKey) {
-				m.signing = &keyPair{cert: ca, key: key}
+				m.signing = &pki.KeyPair{Cert: ca, Key: key}
 				break
 			}
 		}
@@ -64,7 +66,7 @@ func load(s *corev1.Secret) material {
 func (m *material) bundle() []byte {
 	var b bytes.Buffer
 	for _, ca := range m.cas {
-		b.Write(certPEM(ca))
+		b.Write(pki.CertPEM(ca))
 	}
 	return b.Bytes()
 }
@@ -74,7 +76,7 @@ func (m *material) bundle() []byte {
 func (m *material) dropExpired(now time.Time) bool {
 	n := len(m.cas)
 	m.cas = slices.DeleteFunc(m.cas, func(ca *x509.Certificate) bool {
-		return now.After(ca.NotAfter) && (m.signing == nil || !ca.Equal(m.signing.cert))
+		return now.After(ca.NotAfter) && (m.signing == nil || !ca.Equal(m.signing.Cert))
 	})
 	return len(m.cas) != n
 }
@@ -91,7 +93,7 @@ func (m *material) leafUsable(now time.Time) bool {
 // leafCurrent reports whether the serving certificate needs no renewal: signed
 // by the signing CA, for exactly these names, and before half its lifetime.
 func (m *material) leafCurrent(now time.Time, dnsNames []string, ips []net.IP, backdate time.Duration) bool {
-	if m.leaf == nil || m.signing == nil || m.leaf.CheckSignatureFrom(m.signing.cert) != nil {
+	if m.leaf == nil || m.signing == nil || m.leaf.CheckSignatureFrom(m.signing.Cert) != nil {
 		return false
 	}
 	if !slices.Equal(m.leaf.DNSNames, dnsNames) || !slices.EqualFunc(m.leaf.IPAddresses, ips, net.IP.Equal) {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/pki"
 )
 
 // minWait is the shortest time between two passes.
@@ -32,20 +33,20 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 	m := load(cur)
 	var events [][2]string
 	changed := m.dropExpired(now)
-	if m.signing == nil || !now.Before(renewAt(m.signing.cert, cfg.Backdate)) {
+	if m.signing == nil || !now.Before(renewAt(m.signing.Cert, cfg.Backdate)) {
 		ca, err := newCA(cfg.Rand, now, cfg.CAValidity, cfg.Backdate)
 		if err != nil {
 			return 0, err
 		}
-		m.cas, m.signing, changed = append(append(m.cas[:0:0], ca.cert), m.cas...), &ca, true
+		m.cas, m.signing, changed = append(append(m.cas[:0:0], ca.Cert), m.cas...), &ca, true
 		events = append(events, [2]string{ReasonCACreated, fmt.Sprintf("new CA %s (valid until %s); %d CA(s) trusted during the overlap",
-			fingerprint(ca.cert), ca.cert.NotAfter.UTC().Format(time.RFC3339), len(m.cas))})
+			fingerprint(ca.Cert), ca.Cert.NotAfter.UTC().Format(time.RFC3339), len(m.cas))})
 	}
 	trusted, err := rt.ensureBundle(ctx, m.bundle())
 	if err != nil {
 		return 0, err
 	}
-	if fp := fingerprint(m.signing.cert); trusted && m.trusted != fp {
+	if fp := fingerprint(m.signing.Cert); trusted && m.trusted != fp {
 		m.trusted, m.trustedSince, changed = fp, now, true
 	}
 	settleWait, issued, err := rt.renewLeaf(&m, now)
@@ -55,7 +56,7 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 	if issued {
 		changed = true
 		events = append(events, [2]string{ReasonCertIssued, fmt.Sprintf("serving certificate %s signed by CA %s, valid until %s",
-			fingerprint(m.leaf), fingerprint(m.signing.cert), m.leaf.NotAfter.UTC().Format(time.RFC3339))})
+			fingerprint(m.leaf), fingerprint(m.signing.Cert), m.leaf.NotAfter.UTC().Format(time.RFC3339))})
 	}
 	if changed {
 		if err := rt.write(ctx, cur, &m, events); err != nil {
@@ -75,8 +76,8 @@ func (rt *runtime) renewLeaf(m *material, now time.Time) (time.Duration, bool, e
 		return 0, false, nil
 	}
 	settledAt := m.trustedSince.Add(cfg.Settle)
-	if m.leafUsable(now) && (m.trusted != fingerprint(m.signing.cert) || now.Before(settledAt)) {
-		if m.trusted != fingerprint(m.signing.cert) {
+	if m.leafUsable(now) && (m.trusted != fingerprint(m.signing.Cert) || now.Before(settledAt)) {
+		if m.trusted != fingerprint(m.signing.Cert) {
 			return cfg.Resync, false, nil
 		}
 		return settledAt.Sub(now), false, nil
@@ -85,11 +86,11 @@ func (rt *runtime) renewLeaf(m *material, now time.Time) (time.Duration, bool, e
 	if err != nil {
 		return 0, false, err
 	}
-	keyPEMBytes, err := keyPEM(leaf.key)
+	keyPEMBytes, err := pki.KeyPEM(leaf.Key)
 	if err != nil {
 		return 0, false, err
 	}
-	m.leaf, m.leafPEM, m.leafKeyPEM = leaf.cert, certPEM(leaf.cert), keyPEMBytes
+	m.leaf, m.leafPEM, m.leafKeyPEM = leaf.Cert, pki.CertPEM(leaf.Cert), keyPEMBytes
 	return 0, true, nil
 }
 
@@ -133,7 +134,7 @@ func (rt *runtime) ensureBundle(ctx context.Context, bundle []byte) (bool, error
 
 // write creates or updates the Secret with m and records the events.
 func (rt *runtime) write(ctx context.Context, cur *corev1.Secret, m *material, events [][2]string) error {
-	caKey, err := keyPEM(m.signing.key)
+	caKey, err := pki.KeyPEM(m.signing.Key)
 	if err != nil {
 		return err
 	}
@@ -172,12 +173,12 @@ func (rt *runtime) write(ctx context.Context, cur *corev1.Secret, m *material, e
 // expiring, a new CA settling), at most Resync.
 func (rt *runtime) nextWait(m *material, now time.Time, settle time.Duration) time.Duration {
 	cfg := &rt.c.cfg
-	due := []time.Time{renewAt(m.signing.cert, cfg.Backdate)}
+	due := []time.Time{renewAt(m.signing.Cert, cfg.Backdate)}
 	if m.leaf != nil {
 		due = append(due, renewAt(m.leaf, cfg.Backdate))
 	}
 	for _, ca := range m.cas {
-		if !ca.Equal(m.signing.cert) {
+		if !ca.Equal(m.signing.Cert) {
 			due = append(due, ca.NotAfter.Add(time.Second))
 		}
 	}

@@ -10,11 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshprobe/meshprobe/internal/pki"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
-func mustCA(t *testing.T, now time.Time, validity time.Duration) keyPair {
+func mustCA(t *testing.T, now time.Time, validity time.Duration) pki.KeyPair {
 	t.Helper()
 	ca, err := newCA(rand.Reader, now, validity, time.Minute)
 	require.NoError(t, err)
@@ -23,57 +25,45 @@ func mustCA(t *testing.T, now time.Time, validity time.Duration) keyPair {
 
 func TestNewCAAndLeaf(t *testing.T) {
 	ca := mustCA(t, t0, 10*time.Hour)
-	assert.True(t, ca.cert.IsCA)
-	assert.Equal(t, t0.Add(-time.Minute), ca.cert.NotBefore)
-	assert.Equal(t, t0.Add(10*time.Hour), ca.cert.NotAfter)
-	assert.Equal(t, t0.Add(5*time.Hour), renewAt(ca.cert, time.Minute), "renewed at half its lifetime, counted from issue")
+	assert.True(t, ca.Cert.IsCA)
+	assert.Equal(t, t0.Add(-time.Minute), ca.Cert.NotBefore)
+	assert.Equal(t, t0.Add(10*time.Hour), ca.Cert.NotAfter)
+	assert.Equal(t, t0.Add(5*time.Hour), renewAt(ca.Cert, time.Minute), "renewed at half its lifetime, counted from issue")
 
 	names := []string{"meshprobe-webhook.meshprobe-system.svc", "x.example"}
 	ips := []net.IP{net.ParseIP("127.0.0.1")}
 	leaf, err := newLeaf(rand.Reader, ca, names, ips, t0.Add(8*time.Hour), 4*time.Hour, time.Minute)
 	require.NoError(t, err)
-	assert.Equal(t, ca.cert.NotAfter, leaf.cert.NotAfter, "a serving certificate never outlives its CA")
-	assert.Equal(t, names, leaf.cert.DNSNames)
-	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, leaf.cert.ExtKeyUsage)
-	require.NoError(t, leaf.cert.CheckSignatureFrom(ca.cert))
+	assert.Equal(t, ca.Cert.NotAfter, leaf.Cert.NotAfter, "a serving certificate never outlives its CA")
+	assert.Equal(t, names, leaf.Cert.DNSNames)
+	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, leaf.Cert.ExtKeyUsage)
+	require.NoError(t, leaf.Cert.CheckSignatureFrom(ca.Cert))
 
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	_, err = leaf.cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: names[0], CurrentTime: t0.Add(9 * time.Hour)})
+	pool.AddCert(ca.Cert)
+	_, err = leaf.Cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: names[0], CurrentTime: t0.Add(9 * time.Hour)})
 	require.NoError(t, err, "a TLS client trusting the CA accepts the serving certificate")
 }
 
-func TestPEMRoundTrip(t *testing.T) {
+func TestFingerprint(t *testing.T) {
 	a, b := mustCA(t, t0, time.Hour), mustCA(t, t0, time.Hour)
-	certs, err := parseCerts(append(certPEM(a.cert), certPEM(b.cert)...))
-	require.NoError(t, err)
-	require.Len(t, certs, 2)
-	assert.True(t, certs[1].Equal(b.cert))
-	k, err := keyPEM(a.key)
-	require.NoError(t, err)
-	parsed, err := parseKey(k)
-	require.NoError(t, err)
-	assert.True(t, parsed.Equal(a.key))
-
-	_, err = parseCerts([]byte("garbage"))
-	assert.ErrorContains(t, err, "no certificate")
-	_, err = parseKey(nil)
-	assert.ErrorContains(t, err, "no PEM key")
-	assert.NotEqual(t, fingerprint(a.cert), fingerprint(b.cert))
+	assert.Len(t, fingerprint(a.Cert), 16, "8 bytes in hex")
+	assert.Equal(t, fingerprint(a.Cert), fingerprint(a.Cert))
+	assert.NotEqual(t, fingerprint(a.Cert), fingerprint(b.Cert))
 }
 
 // secretOf builds a Secret the way the controller writes it.
-func secretOf(t *testing.T, cas []keyPair, signing keyPair, leaf keyPair) *corev1.Secret {
+func secretOf(t *testing.T, cas []pki.KeyPair, signing pki.KeyPair, leaf pki.KeyPair) *corev1.Secret {
 	t.Helper()
 	m := material{signing: &signing}
 	for _, ca := range cas {
-		m.cas = append(m.cas, ca.cert)
+		m.cas = append(m.cas, ca.Cert)
 	}
-	caKey, err := keyPEM(signing.key)
+	caKey, err := pki.KeyPEM(signing.Key)
 	require.NoError(t, err)
-	leafKey, err := keyPEM(leaf.key)
+	leafKey, err := pki.KeyPEM(leaf.Key)
 	require.NoError(t, err)
-	return &corev1.Secret{Data: map[string][]byte{KeyCABundle: m.bundle(), KeyCAKey: caKey, KeyTLSCert: certPEM(leaf.cert), KeyTLSKey: leafKey}}
+	return &corev1.Secret{Data: map[string][]byte{KeyCABundle: m.bundle(), KeyCAKey: caKey, KeyTLSCert: pki.CertPEM(leaf.Cert), KeyTLSKey: leafKey}}
 }
 
 func TestLoadAndLeafState(t *testing.T) {
@@ -82,9 +72,9 @@ func TestLoadAndLeafState(t *testing.T) {
 	oldLeaf, err := newLeaf(rand.Reader, oldCA, names, nil, t0.Add(-time.Hour), 4*time.Hour, time.Minute)
 	require.NoError(t, err)
 
-	m := load(secretOf(t, []keyPair{newCA, oldCA}, newCA, oldLeaf))
+	m := load(secretOf(t, []pki.KeyPair{newCA, oldCA}, newCA, oldLeaf))
 	require.NotNil(t, m.signing)
-	assert.True(t, m.signing.cert.Equal(newCA.cert), "the signing CA is the one whose key the Secret holds")
+	assert.True(t, m.signing.Cert.Equal(newCA.Cert), "the signing CA is the one whose key the Secret holds")
 	assert.Len(t, m.cas, 2)
 	assert.True(t, m.leafUsable(t0), "the old serving certificate is still trusted through the old CA")
 	assert.False(t, m.leafCurrent(t0, names, nil, time.Minute), "but it is due: not signed by the signing CA")
@@ -96,7 +86,7 @@ func TestLoadAndLeafState(t *testing.T) {
 
 	fresh, err := newLeaf(rand.Reader, newCA, names, nil, t0, 4*time.Hour, time.Minute)
 	require.NoError(t, err)
-	m = load(secretOf(t, []keyPair{newCA}, newCA, fresh))
+	m = load(secretOf(t, []pki.KeyPair{newCA}, newCA, fresh))
 	assert.True(t, m.leafCurrent(t0.Add(time.Hour), names, nil, time.Minute))
 	assert.False(t, m.leafCurrent(t0.Add(3*time.Hour), names, nil, time.Minute), "past half its lifetime")
 	assert.False(t, m.leafCurrent(t0, []string{"other.ns.svc"}, nil, time.Minute), "names changed")
@@ -107,9 +97,9 @@ func TestLoadDamagedSecret(t *testing.T) {
 	ca := mustCA(t, t0, time.Hour)
 	leaf, err := newLeaf(rand.Reader, ca, []string{"a"}, nil, t0, time.Hour, 0)
 	require.NoError(t, err)
-	s := secretOf(t, []keyPair{ca}, ca, leaf)
+	s := secretOf(t, []pki.KeyPair{ca}, ca, leaf)
 	other := mustCA(t, t0, time.Hour)
-	s.Data[KeyTLSKey], err = keyPEM(other.key)
+	s.Data[KeyTLSKey], err = pki.KeyPEM(other.Key)
 	require.NoError(t, err)
 	s.Data[KeyCAKey] = []byte("junk")
 	m := load(s)

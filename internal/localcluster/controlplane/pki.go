@@ -3,17 +3,15 @@ package controlplane
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/pki"
 )
 
 // CA is a certificate authority that issues serving and client certificates.
@@ -32,81 +30,59 @@ type KeyPair struct {
 	KeyPEM  []byte
 }
 
+// issuer is the local cluster's profile: backdated an hour, leaves with the
+// key usages kubeadm gives them, and CAs without a path length limit.
+func issuer() pki.Issuer {
+	return pki.Issuer{
+		Backdate:         time.Hour,
+		LeafKeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		UnconstrainedCAs: true,
+	}
+}
+
 // NewCA creates a self-signed ECDSA P-256 CA named cn, valid for validity.
 func NewCA(cn string, validity time.Duration) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := issuer().NewCA(pkix.Name{CommonName: cn}, validity)
 	if err != nil {
-		return nil, fmt.Errorf("generating CA key: %w", err)
+		return nil, fmt.Errorf("creating CA %q: %w", cn, err)
 	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(validity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("signing CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing CA certificate: %w", err)
-	}
-	keyPEM, err := encodeKey(key)
+	keyPEM, err := pki.ECKeyPEM(ca.Key)
 	if err != nil {
 		return nil, err
 	}
-	return &CA{Cert: cert, Key: key, CertPEM: encodePEM("CERTIFICATE", der), KeyPEM: keyPEM}, nil
+	return &CA{Cert: ca.Cert, Key: ca.Key, CertPEM: pki.CertPEM(ca.Cert), KeyPEM: keyPEM}, nil
 }
 
 // IssueServing issues a serving certificate for the given DNS names and IPs.
 func (ca *CA) IssueServing(cn string, dnsNames []string, ips []net.IP, validity time.Duration) (*KeyPair, error) {
-	return ca.issue(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: cn},
-		DNSNames:    dnsNames,
-		IPAddresses: ips,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, validity)
+	return ca.issue(func(parent pki.KeyPair) (pki.KeyPair, error) {
+		return issuer().IssueServing(parent, cn, dnsNames, ips, validity)
+	})
 }
 
 // IssueClient issues a client certificate for user cn in the given groups
 // (the Organization field, as kube-apiserver reads it).
 func (ca *CA) IssueClient(cn string, groups []string, validity time.Duration) (*KeyPair, error) {
-	return ca.issue(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: cn, Organization: groups},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}, validity)
+	return ca.issue(func(parent pki.KeyPair) (pki.KeyPair, error) {
+		return issuer().IssueClient(parent, cn, groups, validity)
+	})
 }
 
-func (ca *CA) issue(tmpl *x509.Certificate, validity time.Duration) (*KeyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating key for %q: %w", tmpl.Subject.CommonName, err)
+// issue signs a certificate with the CA and PEM-encodes it with its key.
+func (ca *CA) issue(sign func(parent pki.KeyPair) (pki.KeyPair, error)) (*KeyPair, error) {
+	key, ok := ca.Key.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("CA %q: key is %T, want an ECDSA key", ca.Cert.Subject.CommonName, ca.Key)
 	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(validity)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
-	if err != nil {
-		return nil, fmt.Errorf("signing certificate for %q: %w", tmpl.Subject.CommonName, err)
-	}
-	keyPEM, err := encodeKey(key)
+	leaf, err := sign(pki.KeyPair{Cert: ca.Cert, Key: key})
 	if err != nil {
 		return nil, err
 	}
-	return &KeyPair{CertPEM: encodePEM("CERTIFICATE", der), KeyPEM: keyPEM}, nil
+	keyPEM, err := pki.ECKeyPEM(leaf.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyPair{CertPEM: pki.CertPEM(leaf.Cert), KeyPEM: keyPEM}, nil
 }
 
 // Write stores the pair as dir/name.crt and dir/name.key and returns both paths.
@@ -125,37 +101,15 @@ func (kp *KeyPair) Write(dir, name string) (certPath, keyPath string, err error)
 // NewSigningKey returns a PEM-encoded ECDSA P-256 private key and its public key,
 // as kube-apiserver's --service-account-signing-key-file and --service-account-key-file want.
 func NewSigningKey() (privPEM, pubPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := issuer().NewKey()
 	if err != nil {
-		return nil, nil, fmt.Errorf("generating service-account key: %w", err)
+		return nil, nil, fmt.Errorf("service-account key: %w", err)
 	}
-	privPEM, err = encodeKey(key)
-	if err != nil {
+	if privPEM, err = pki.ECKeyPEM(key); err != nil {
 		return nil, nil, err
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		return nil, nil, fmt.Errorf("encoding service-account public key: %w", err)
+	if pubPEM, err = pki.PublicKeyPEM(&key.PublicKey); err != nil {
+		return nil, nil, err
 	}
-	return privPEM, encodePEM("PUBLIC KEY", pubDER), nil
-}
-
-func encodeKey(key *ecdsa.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("encoding private key: %w", err)
-	}
-	return encodePEM("EC PRIVATE KEY", der), nil
-}
-
-func encodePEM(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func randomSerial() (*big.Int, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, fmt.Errorf("generating serial number: %w", err)
-	}
-	return serial, nil
+	return privPEM, pubPEM, nil
 }
