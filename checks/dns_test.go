@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,7 +72,7 @@ func TestDNSCheck(t *testing.T) {
 		{"NXDOMAIN", "query: gone.test", ResultFailure, "response code NXDOMAIN, want NOERROR"},
 		{"NXDOMAIN expected", "query: gone.test\n  expectRcode: NXDOMAIN", ResultSuccess, ""},
 		{"no answer times out", "query: slow.test\n  timeout: 300ms", ResultTimeout, "timed out after 300ms"},
-		{"resolver down over tcp", "query: api.test\n  transport: tcp\n  resolver: " + refusedAddr(t), ResultFailure, "connection refused"},
+		{"resolver down over tcp", "query: api.test\n  transport: tcp\n  resolver: " + freeport.Addr(t), ResultFailure, "connection refused"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

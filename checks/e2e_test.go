@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,22 +67,6 @@ func buildSidecar(t *testing.T) string {
 	return bin
 }
 
-// freeLocalPort returns a port free for TCP and UDP on 127.0.0.1 a moment ago.
-func freeLocalPort(t *testing.T) int {
-	t.Helper()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = l.Close()
-		if err == nil {
-			_ = u.Close()
-			return port
-		}
-	}
-}
-
 // startSidecar runs replica i of Deployment "web" with the annotation.
 func startSidecar(t *testing.T, bin, dir string, i, gossipPort int, seeds []string, key, annotation string) *sidecarProc {
 	t.Helper()
@@ -94,7 +80,7 @@ func startSidecar(t *testing.T, bin, dir string, i, gossipPort int, seeds []stri
 			require.NoError(t, os.WriteFile(filepath.Join(d, name), []byte(content), 0o600))
 		}
 	}
-	p := &sidecarProc{http: fmt.Sprintf("127.0.0.1:%d", freeLocalPort(t)), log: filepath.Join(dir, fmt.Sprintf("sidecar-%d.log", i)),
+	p := &sidecarProc{http: fmt.Sprintf("127.0.0.1:%d", freeport.TCPAndUDP(t)), log: filepath.Join(dir, fmt.Sprintf("sidecar-%d.log", i)),
 		exited: make(chan struct{})}
 	logf, err := os.Create(p.log)
 	require.NoError(t, err)
@@ -179,7 +165,7 @@ func TestSidecarProcessesRunOnOne(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString(raw)
 	annotation := "- name: once\n  type: http\n  url: " + target.URL + "/\n  interval: 1s\n  timeout: 500ms\n  runOn: one\n"
 
-	ports := []int{freeLocalPort(t), freeLocalPort(t), freeLocalPort(t)}
+	ports := []int{freeport.TCPAndUDP(t), freeport.TCPAndUDP(t), freeport.TCPAndUDP(t)}
 	seeds := []string{fmt.Sprint("127.0.0.1:", ports[0]), fmt.Sprint("127.0.0.1:", ports[1])}
 	procs := map[int]*sidecarProc{}
 	for i, port := range ports {

@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -43,7 +45,7 @@ func TestGRPCCheck(t *testing.T) {
 		{"service serving", "address: " + plain + "\n  service: app.Ready", ResultSuccess, ""},
 		{"service not serving", "address: " + plain + "\n  service: app.Draining", ResultFailure, "health status NOT_SERVING, want SERVING"},
 		{"unknown service", "address: " + plain + "\n  service: app.Nope", ResultFailure, "code = NotFound"},
-		{"refused", "address: " + refusedAddr(t), ResultFailure, "connection refused"},
+		{"refused", "address: " + freeport.Addr(t), ResultFailure, "connection refused"},
 		{"silent peer times out", "address: " + silentListener(t) + "\n  timeout: 500ms", ResultTimeout, "timed out after 500ms"},
 		{"tls", "address: " + secure + "\n  tls: {caFile: " + pki.caFile + "}", ResultSuccess, ""},
 		{"tls unknown CA", "address: " + secure + "\n  tls: {}", ResultFailure, "certificate signed by unknown authority"},

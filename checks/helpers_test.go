@@ -84,16 +84,6 @@ func (p *testPKI) expiredCert(t *testing.T) tls.Certificate {
 	return p.serverCert(t, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
 }
 
-// refusedAddr returns a local address nothing listens on.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // silentListener accepts connections and never answers, until the test ends.
 func silentListener(t *testing.T) string {
 	t.Helper()

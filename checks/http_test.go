@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,7 +70,7 @@ func TestHTTPCheck(t *testing.T) {
 		{name: "body matches", spec: "url: URL/ok\n  expectBody: 'status: (ok|fine)'", result: ResultSuccess, status: 200},
 		{name: "body mismatch", spec: "url: URL/ok\n  expectBody: '^degraded'", result: ResultFailure, status: 200,
 			errHas: `body does not match expectBody "^degraded"`},
-		{name: "refused", spec: "url: http://" + refusedAddr(t) + "/", result: ResultFailure, errHas: "connection refused"},
+		{name: "refused", spec: "url: http://" + freeport.Addr(t) + "/", result: ResultFailure, errHas: "connection refused"},
 		{name: "timeout", spec: "url: URL/hang\n  timeout: 300ms", result: ResultTimeout, errHas: "timed out after 300ms"},
 		{name: "follows redirects", spec: `url: URL/redirect`, result: ResultSuccess, status: 200},
 		{name: "redirects off", spec: "url: URL/redirect\n  followRedirects: false", result: ResultFailure, status: 302,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,7 +56,7 @@ func TestTCPCheck(t *testing.T) {
 			`connection closed after 3 bytes without matching expect "^220"`},
 		{"no match in first 4 KiB", "address: " + chatty + "\n  expect: 'y'", ResultFailure,
 			`no match for expect "y" in the first 4096 bytes`},
-		{"refused", "address: " + refusedAddr(t), ResultFailure, "connection refused"},
+		{"refused", "address: " + freeport.Addr(t), ResultFailure, "connection refused"},
 		{"silent peer times out", "address: " + silentListener(t) + "\n  expect: '^220'\n  timeout: 300ms", ResultTimeout,
 			"timed out after 300ms"},
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +59,7 @@ func TestTLSCheck(t *testing.T) {
 		{"within minValidity", "address: " + soon + "\n  minValidity: 72h\n  tls: {caFile: " + pki.caFile + "}", ResultFailure,
 			"within minValidity 72h0m0s", 48 * time.Hour},
 		{"outside minValidity", "address: " + valid + "\n  minValidity: 72h\n  tls: {caFile: " + pki.caFile + "}", ResultSuccess, "", 30 * 24 * time.Hour},
-		{"refused", "address: " + refusedAddr(t), ResultFailure, "connection refused", 0},
+		{"refused", "address: " + freeport.Addr(t), ResultFailure, "connection refused", 0},
 		{"timeout", "address: " + silentListener(t) + "\n  timeout: 300ms", ResultTimeout, "timed out after 300ms", 0},
 	}
 	for _, tc := range tests {

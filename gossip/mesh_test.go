@@ -2,11 +2,12 @@ package gossip
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,10 +80,7 @@ func TestMeshAloneStillRunsAndJoinsLater(t *testing.T) {
 	kf := keyDir(t)
 	writeKeys(t, kf, newKey(t))
 	// A seed that refuses: a port nobody listens on.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	deadSeed := l.Addr().String()
-	require.NoError(t, l.Close())
+	deadSeed := freeport.Addr(t)
 
 	cfg := testConfig(t, "ns/lonely/00000001", kf)
 	cfg.Join = []string{deadSeed}

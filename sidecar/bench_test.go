@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/procstat"
 )
@@ -38,7 +40,7 @@ func benchSidecarResources(b *testing.B, members int, window time.Duration) {
 	key := newKey(b)
 	writeKeyFile(b, filepath.Join(dir, "keys"), key)
 	atomicWrite(b, filepath.Join(dir, "podinfo"), map[string]string{"labels": "app=\"bench\"\n", "annotations": ""})
-	gport, hport := freePort(b), freePort(b)
+	gport, hport := freeport.TCPAndUDP(b), freeport.TCP(b)
 	cmd := exec.Command(sidecarBin, "--log-level=warn", "--gossip-join=")
 	cmd.Env = []string{
 		"POD_NAME=sidecar", "POD_NAMESPACE=bench", "POD_IP=127.0.0.1", "NODE_NAME=node-0",

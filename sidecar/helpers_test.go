@@ -3,7 +3,6 @@ package sidecar
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,15 +55,6 @@ func newKey(t testing.TB) []byte {
 func writeKeyFile(t testing.TB, dir string, keys ...[]byte) {
 	t.Helper()
 	atomicWrite(t, dir, map[string]string{"keys": string(gossip.Keys(keys).Encode())})
-}
-
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

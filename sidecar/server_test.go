@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,8 +65,8 @@ func TestAgentAppliesPodInfoChanges(t *testing.T) {
 	atomicWrite(t, info, map[string]string{"labels": "app=\"v1\"\n", "annotations": ""})
 	cfg := Config{
 		PodName: "p", PodNamespace: "ns", PodIP: "127.0.0.1", NodeName: "n",
-		GossipBindAddr: "127.0.0.1", GossipPort: freePort(t), GossipKeyDir: keys,
-		HTTPAddr: "127.0.0.1", HTTPPort: freePort(t), PodInfoDir: info,
+		GossipBindAddr: "127.0.0.1", GossipPort: freeport.TCPAndUDP(t), GossipKeyDir: keys,
+		HTTPAddr: "127.0.0.1", HTTPPort: freeport.TCP(t), PodInfoDir: info,
 		RTTInterval: time.Second, RTTPeers: 3, RTTTimeout: time.Second,
 		PollInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 	}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
@@ -72,7 +74,7 @@ func startBenchWebhook(b *testing.B) *benchWebhook {
 	require.NoError(b, err)
 	certDir := b.TempDir()
 	writeServing(b, ca, certDir)
-	port, probe := freePort(b), freePort(b)
+	port, probe := freeport.TCP(b), freeport.TCP(b)
 	argv, pinned := pinCommand([]string{bin, "--cert-dir", certDir, "--webhook-host=127.0.0.1", "--webhook-port=" + strconv.Itoa(port),
 		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(probe), "--metrics-bind-address=0",
 		"--native-sidecar=true", "--leader-elect=false", "--gossip=false", "--log-level=error"})

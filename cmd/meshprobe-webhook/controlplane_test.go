@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -57,7 +58,7 @@ func TestLeaderFailoverProcesses(t *testing.T) {
 	for _, pod := range []string{"cp-a", "cp-b"} {
 		createControlPlanePod(t, env.Client, pod)
 	}
-	gossipPorts := map[string]int{"cp-a": freeTCPAndUDPPort(t), "cp-b": freeTCPAndUDPPort(t)}
+	gossipPorts := map[string]int{"cp-a": freeport.TCPAndUDP(t), "cp-b": freeport.TCPAndUDP(t)}
 	join := fmt.Sprintf("127.0.0.1:%d", gossipPorts["cp-a"])
 	start := func(pod string) *replica {
 		return startReplica(t, bin, pod, kubeconfig, keyDir, join, gossipPorts[pod])
@@ -197,7 +198,7 @@ type replica struct {
 
 func startReplica(t *testing.T, bin, pod, kubeconfig, keyDir, join string, gossipPort int) *replica {
 	t.Helper()
-	hb, metrics, probes, webhookPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	hb, metrics, probes, webhookPort := freeport.TCP(t), freeport.TCP(t), freeport.TCP(t), freeport.TCP(t)
 	r := &replica{pod: pod, exited: make(chan struct{}),
 		heartbeatURL: fmt.Sprintf("http://127.0.0.1:%d/api/healthz/shop/deployment/web?token=%s", hb, cpToken),
 		metricsURL:   fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics),
@@ -241,21 +242,6 @@ func (r *replica) requireRunning(t *testing.T) {
 		require.FailNow(t, r.pod+" exited: "+r.cmd.ProcessState.String(), tail(string(data), 40))
 	default:
 	}
-}
-
-// freeTCPAndUDPPort returns a port on 127.0.0.1 free for both TCP and UDP a
-// moment ago, as gossip needs both.
-func freeTCPAndUDPPort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		port := freePort(t)
-		if udp, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			udp.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both TCP and UDP")
-	return 0
 }
 
 func (r *replica) exitCode(t *testing.T) int {

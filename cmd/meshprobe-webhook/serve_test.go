@@ -14,21 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 )
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // writeServing writes tls.crt and tls.key for 127.0.0.1, signed by ca, into dir.
 func writeServing(t testing.TB, ca *controlplane.CA, dir string) {
@@ -51,7 +44,7 @@ func startWebhook(t *testing.T, ca *controlplane.CA, extra ...string) *running {
 	t.Helper()
 	r := &running{certDir: t.TempDir(), done: make(chan int, 1)}
 	writeServing(t, ca, r.certDir)
-	wp, pp, mp := freePort(t), freePort(t), freePort(t)
+	wp, pp, mp := freeport.TCP(t), freeport.TCP(t), freeport.TCP(t)
 	r.webhookURL = fmt.Sprintf("https://127.0.0.1:%d/mutate-v1-pod", wp)
 	r.probeURL = fmt.Sprintf("http://127.0.0.1:%d", pp)
 	r.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", mp)
@@ -157,10 +150,10 @@ func TestServeWaitsForCertificate(t *testing.T) {
 	ca, err := controlplane.NewCA("late-ca", time.Hour)
 	require.NoError(t, err)
 	certDir := t.TempDir()
-	pp := freePort(t)
+	pp := freeport.TCP(t)
 	probe := fmt.Sprintf("http://127.0.0.1:%d", pp)
 	args := []string{"--cert-dir", certDir, "--native-sidecar=false", "--webhook-host=127.0.0.1",
-		"--webhook-port=" + strconv.Itoa(freePort(t)), "--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(pp),
+		"--webhook-port=" + strconv.Itoa(freeport.TCP(t)), "--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(pp),
 		"--metrics-bind-address=0", "--log-level=error"}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)

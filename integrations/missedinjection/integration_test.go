@@ -5,11 +5,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -152,10 +153,7 @@ func createNamespace(t *testing.T, client kubernetes.Interface, name string, ena
 // the webhook is down, and failurePolicy Ignore admits pods without it.
 func createWebhookConfig(t *testing.T, client kubernetes.Interface) *admissionregistrationv1.MutatingWebhookConfiguration {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	url := fmt.Sprintf("https://%s/mutate-v1-pod", l.Addr())
-	require.NoError(t, l.Close())
+	url := fmt.Sprintf("https://%s/mutate-v1-pod", freeport.Addr(t))
 	rule := admissionregistrationv1.RuleWithOperations{
 		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
 		Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -53,7 +55,7 @@ func TestBuiltinCertificates(t *testing.T) {
 	cfg.Backdate, cfg.Settle, cfg.Resync = time.Second, 2*time.Second, 5*time.Second
 	createNamespace(t, client, cfg.Namespace, nil)
 	createNamespace(t, client, "apps", map[string]string{contract.LabelInject: contract.NamespaceInjectEnabled})
-	port := freePort(t)
+	port := freeport.TCP(t)
 	createWebhookConfig(t, client, fmt.Sprintf("https://127.0.0.1:%d%s", port, webhookPath))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -206,12 +208,4 @@ func readSecret(t *testing.T, client kubernetes.Interface, cfg Config) *corev1.S
 	s, err := client.CoreV1().Secrets(cfg.Namespace).Get(context.Background(), cfg.SecretName, metav1.GetOptions{})
 	require.NoError(t, err)
 	return s
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -169,7 +171,7 @@ func (c *Cluster) startNetwork() error {
 func (c *Cluster) startDNS(ctx context.Context) error {
 	addr := net.JoinHostPort(c.net.Gateway(), "53")
 	if c.Network == NetworkLoopback {
-		port, err := controlplane.FreePort("127.0.0.1")
+		port, err := freeport.Pick("127.0.0.1", true)
 		if err != nil {
 			return err
 		}

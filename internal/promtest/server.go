@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -51,7 +51,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	if err := writeConfig(confPath, cfg); err != nil {
 		t.Fatalf("promtest: %v", err)
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
 	if err != nil {
 		t.Fatalf("promtest: %v", err)
@@ -112,17 +112,6 @@ func writeConfig(path string, cfg Config) error {
 		return fmt.Errorf("writing config: %w", err)
 	}
 	return nil
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("promtest: finding a free port: %v", err)
-	}
-	defer func() { _ = l.Close() }()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // waitReady polls /-/ready until it answers 200, the process exits, or 60 s pass.

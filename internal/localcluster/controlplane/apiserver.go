@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
+
 	"k8s.io/client-go/rest"
 )
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context) error {
 	_, err := cp.startWithRetry(ctx, BinAPIServer, func(int) (*Process, error) {
-		port, err := FreePort(cp.cfg.BindAddress.String())
+		port, err := freeport.Pick(cp.cfg.BindAddress.String(), false)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 func (cp *ControlPlane) startComponents(ctx context.Context) error {
@@ -49,7 +51,7 @@ func (cp *ControlPlane) startComponent(ctx context.Context, name string, args fu
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // local health probe only
 	}, Timeout: 2 * time.Second}
 	_, err := cp.startWithRetry(ctx, name, func(int) (*Process, error) {
-		port, err := FreePort("127.0.0.1")
+		port, err := freeport.Pick("127.0.0.1", false)
 		if err != nil {
 			return nil, err
 		}

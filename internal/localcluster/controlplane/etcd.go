@@ -5,16 +5,22 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 func (cp *ControlPlane) startEtcd(ctx context.Context) error {
 	_, err := cp.startWithRetry(ctx, BinEtcd, func(try int) (*Process, error) {
-		ports, err := freePorts("127.0.0.1", 2)
+		clientPort, err := freeport.Pick("127.0.0.1", false)
 		if err != nil {
 			return nil, err
 		}
-		client := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-		peer := fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+		peerPort, err := freeport.Pick("127.0.0.1", false)
+		if err != nil {
+			return nil, err
+		}
+		client := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
+		peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
 		p, err := StartProcess(ProcessSpec{
 			Name: BinEtcd,
 			Path: filepath.Join(cp.cfg.BinDir, BinEtcd),
