@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/testlog"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +46,7 @@ func testConfig(t testing.TB, name, keyFile string) Config {
 	cfg.ReconnectInterval, cfg.DepartedRetention = 500*time.Millisecond, 3*time.Second
 	cfg.LeaveTimeout, cfg.TCPTimeout = time.Second, time.Second
 	cfg.EchoInterval, cfg.EchoTimeout, cfg.EchoPeers = 50*time.Millisecond, 200*time.Millisecond, 2
-	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = testlog.New(t, slog.LevelWarn)
 	return cfg
 }
 

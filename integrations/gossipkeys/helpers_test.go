@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/testlog"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -19,13 +21,7 @@ import (
 
 const poll = 100 * time.Millisecond
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+func testLogger(t *testing.T) *slog.Logger { return testlog.New(t, slog.LevelDebug) }
 
 // fastConfig keeps passes quick in tests.
 func fastConfig() Config {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/testlog"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -59,7 +61,7 @@ func startCandidate(t *testing.T, client kubernetes.Interface, cfg Config) *cand
 		c.active.Store(false)
 		return nil
 	}}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil)).With("candidate", cfg.Identity)
+	log := testlog.New(t, slog.LevelInfo).With("candidate", cfg.Identity)
 	e, err := New(cfg, client, []Task{task}, log, c.gauge)
 	require.NoError(t, err)
 	c.e = e
@@ -79,10 +81,6 @@ func (c *candidate) leaderGauge(t *testing.T) float64 {
 	require.NoError(t, err)
 	return mfs[0].GetMetric()[0].GetGauge().GetValue()
 }
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 func createPod(t *testing.T, client kubernetes.Interface, ns, name string, labels map[string]string) {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/testlog"
+
 	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,10 +33,6 @@ import (
 )
 
 const poll = 100 * time.Millisecond
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 // TestMissedInjections runs against a real kube-apiserver, etcd and
 // kube-controller-manager. Pods are created while the webhook is unreachable
@@ -122,7 +120,7 @@ meshprobe_webhook_missed_pods{namespace="optin"} 1
 
 func run(t *testing.T, client kubernetes.Interface, cfg Config, reg prometheus.Registerer, name string) (stop func()) {
 	t.Helper()
-	c, err := New(cfg, client, slog.New(slog.NewTextHandler(testWriter{t}, nil)).With("leader", name), reg)
+	c, err := New(cfg, client, testlog.New(t, slog.LevelInfo).With("leader", name), reg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -182,7 +180,7 @@ func createWebhookConfig(t *testing.T, client kubernetes.Interface) *admissionre
 // socket, and the configuration pointed at it.
 func serveWebhook(t *testing.T, client kubernetes.Interface, wh *admissionregistrationv1.MutatingWebhookConfiguration, cfg *webhook.Config) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	log := testlog.New(t, slog.LevelInfo)
 	metrics, err := webhook.NewMetrics(prometheus.NewRegistry())
 	require.NoError(t, err)
 	h, err := webhook.NewHandler(*cfg, false, log, metrics)

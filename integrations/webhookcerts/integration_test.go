@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/testlog"
+
 	"github.com/meshprobe/meshprobe/internal/freeport"
 
 	"github.com/go-logr/logr"
@@ -34,10 +36,6 @@ import (
 
 const webhookPath = "/mutate-v1-pod"
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
-
 // TestBuiltinCertificates runs the leader task, a replica's Secret syncer and
 // the real webhook server (package webhook behind controller-runtime's server
 // and certwatcher) against a real kube-apiserver, which calls the webhook by
@@ -48,7 +46,7 @@ func TestBuiltinCertificates(t *testing.T) {
 	ctrllog.SetLogger(logr.FromSlogHandler(slog.DiscardHandler)) // controller-runtime's server logs through it
 	env := testenv.Start(t)
 	client := env.Client
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	log := testlog.New(t, slog.LevelInfo)
 	cfg := DefaultConfig()
 	cfg.ExtraIPs = []net.IP{net.ParseIP("127.0.0.1")}
 	cfg.CAValidity, cfg.CertValidity = 40*time.Second, 16*time.Second
