@@ -44,6 +44,10 @@ func (e events) NotifyJoin(n *memberlist.Node) { e.upsert(n) }
 // NotifyUpdate implements memberlist.EventDelegate.
 func (e events) NotifyUpdate(n *memberlist.Node) { e.upsert(n) }
 
+// memberGoneMsg is logged, with the member and state "left" or "dead", when a
+// member leaves the local view.
+const memberGoneMsg = "gossip: member gone"
+
 // NotifyLeave implements memberlist.EventDelegate. memberlist does not say here
 // whether the member failed or left (Node.State is not set), so a member
 // announces Meta.Leaving before it leaves, and is reported left; others dead.
@@ -52,7 +56,7 @@ func (e events) NotifyLeave(n *memberlist.Node) {
 		return
 	}
 	state := e.m.stats.depart(n.Name, time.Now())
-	e.m.log.Info("gossip: member gone", "member", n.Name, "state", state)
+	e.m.log.Info(memberGoneMsg, "member", n.Name, "state", state)
 }
 
 func (e events) upsert(n *memberlist.Node) {
