@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"slices"
 	"sort"
@@ -363,4 +364,47 @@ func (l *lab) waitSingleRunner(pods []int) string {
 		return len(runners) == 1 && running == 1
 	}, convergeWithin, poll, "exactly one replica runs the check")
 	return runner
+}
+
+// TestSidecarMeshSurvivesAPause stops every sidecar at once for 5 s, as a VM
+// pause or a node-wide freeze would, and resumes them: probes that were in
+// flight time out together, but no member may be marked dead, and every pod
+// lists all four alive right after the pause and for 5 s more.
+func TestSidecarMeshSurvivesAPause(t *testing.T) {
+	l := newLab(t, false)
+	key := newKey(t)
+	all := []int{0, 1, 2, 3}
+	for _, i := range all {
+		l.start(i, podSpec{app: "web", keys: [][]byte{key}, join: []int{0}})
+	}
+	l.waitAlive(all, podNames(all...), convergeWithin, "all four converge")
+
+	l.signalAll(all, syscall.SIGSTOP)
+	time.Sleep(5 * time.Second)
+	l.signalAll(all, syscall.SIGCONT)
+	l.waitAlive(all, podNames(all...), 5*time.Second, "every pod lists all four right after the pause")
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(poll) {
+		for _, i := range all {
+			require.Len(t, l.alivePods(i), len(all), "pod %d lost a member after the pause", i)
+		}
+	}
+	for _, i := range all {
+		b, err := os.ReadFile(l.pods[i].log)
+		require.NoError(t, err)
+		var deaths []string
+		for line := range strings.Lines(string(b)) {
+			if strings.Contains(line, "state=dead") {
+				deaths = append(deaths, line)
+			}
+		}
+		assert.Empty(t, deaths, "pod %d marked a member dead", i)
+	}
+}
+
+// signalAll sends sig to the sidecar processes of pods.
+func (l *lab) signalAll(pods []int, sig syscall.Signal) {
+	l.t.Helper()
+	for _, i := range pods {
+		require.NoError(l.t, l.pods[i].cmd.Process.Signal(sig))
+	}
 }
