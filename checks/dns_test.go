@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // dnsServer answers from a small zone on a local port, over UDP and TCP.

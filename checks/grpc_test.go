@@ -4,14 +4,14 @@ import (
 	"net"
 	"testing"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // grpcHealthServer serves grpc.health.v1 on a local port until the test ends:

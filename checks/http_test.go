@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // httpTarget serves the paths the http check tests use.

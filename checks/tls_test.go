@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // tlsServerConfig serves cert.

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/testlog"
 )
 
 // newKey returns a random 32-byte key.

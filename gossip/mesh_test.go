@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // startCluster starts n members sharing keyFile, the others joining the first.

@@ -11,14 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 func TestHandlerWhileWaitingForKey(t *testing.T) {

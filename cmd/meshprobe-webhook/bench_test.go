@@ -19,12 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/procstat"
 )

@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,6 +32,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/testenv"
 )
 

@@ -14,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 )
 

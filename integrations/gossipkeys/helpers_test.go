@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/testlog"
 )
 
 const poll = 100 * time.Millisecond

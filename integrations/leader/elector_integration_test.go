@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testlog"
 )
 
 // fastConfig keeps the election quick in tests; production uses DefaultConfig.

@@ -10,10 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
-
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +24,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testlog"
 	"github.com/meshprobe/meshprobe/webhook"
 )
 

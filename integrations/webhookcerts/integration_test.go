@@ -12,10 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
-
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -29,8 +25,10 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/pki"
 	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testlog"
 	"github.com/meshprobe/meshprobe/webhook"
 )
 

@@ -13,11 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/meshprobe/meshprobe/internal/freeport"
 	"github.com/meshprobe/meshprobe/internal/localcluster/clusterdns"
 	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/localcluster/kubelet"

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 // Config is what the test Prometheus scrapes and evaluates.

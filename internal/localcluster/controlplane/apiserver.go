@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-
 	"k8s.io/client-go/rest"
+
+	"github.com/meshprobe/meshprobe/internal/freeport"
 )
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context) error {
