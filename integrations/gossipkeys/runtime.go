@@ -10,8 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -66,9 +64,7 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 		}
 		synced = append(synced, inf.HasSynced)
 	}
-	rt.term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	rt.term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = rt.term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	rt.recorder = rt.term.Recorder(c.kube, eventComponent, record.WithContext(ctx))
 	if !rt.term.Start(ctx, synced...) {
 		rt.term.Stop()
 		return nil, errors.New("gossipkeys: caches did not sync")

@@ -7,13 +7,10 @@ import (
 	"log/slog"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -57,9 +54,7 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 		reported = map[types.UID]bool{}
 	}
 	rt.reported = reported
-	rt.term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	rt.term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = rt.term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	rt.recorder = rt.term.Recorder(c.kube, eventComponent, record.WithContext(ctx))
 	if !rt.term.Start(ctx, podInf.Informer().HasSynced, nsInf.Informer().HasSynced) {
 		rt.stop()
 		return nil, errors.New("missedinjection: caches did not sync")

@@ -9,10 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/reconciler"
 	"github.com/meshprobe/meshprobe/internal/contract"
@@ -31,11 +27,6 @@ const (
 	ReasonInvalidConfig = "InvalidConfig"
 	ReasonSyncFailed    = "SyncFailed"
 )
-
-func newRecorder(kube kubernetes.Interface, b record.EventBroadcaster) record.EventRecorder {
-	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
-	return b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventComponent})
-}
 
 // SyncStatus is the JSON of the meshprobe.io/thousandeyes-sync annotation.
 type SyncStatus struct {

@@ -68,7 +68,7 @@ func (c *Controller) newRuntime() (*runtime, error) {
 		informers.WithNamespace(c.opts.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.opts.Selector }))
 	rt.configMaps = factory.Core().V1().ConfigMaps()
-	rt.term = controlloop.Term{Factories: []informers.SharedInformerFactory{factory}, Broadcaster: record.NewBroadcaster()}
+	rt.term = controlloop.Term{Factories: []informers.SharedInformerFactory{factory}}
 	return rt, nil
 }
 
@@ -83,7 +83,7 @@ func (rt *runtime) start(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("thousandeyes: watching ConfigMaps: %w", err)
 	}
-	rt.recorder = newRecorder(rt.c.kube, rt.term.Broadcaster)
+	rt.recorder = rt.term.Recorder(rt.c.kube, EventComponent)
 	if !rt.term.Start(ctx, inf.Informer().HasSynced) {
 		return fmt.Errorf("thousandeyes: ConfigMap cache did not sync")
 	}

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"log/slog"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
@@ -85,9 +82,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	term.Broadcaster = record.NewBroadcaster(record.WithContext(ctx))
-	term.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	rt.recorder = term.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	rt.recorder = term.Recorder(c.kube, eventComponent, record.WithContext(ctx))
 	defer term.Stop()
 	if !term.Start(ctx, sec.Informer().HasSynced, wh.Informer().HasSynced) {
 		return errors.New("webhookcerts: caches did not sync")

@@ -3,7 +3,11 @@ package controlloop
 import (
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 )
@@ -16,6 +20,15 @@ type Term struct {
 	Factories []informers.SharedInformerFactory
 	// Broadcaster, when set, is shut down by Stop.
 	Broadcaster record.EventBroadcaster
+}
+
+// Recorder sets the term's Broadcaster to a new one, made with opts, that writes
+// Events through kube's Events API until Stop, and returns a recorder that
+// reports them as from component.
+func (t *Term) Recorder(kube kubernetes.Interface, component string, opts ...record.BroadcasterOption) record.EventRecorder {
+	t.Broadcaster = record.NewBroadcaster(opts...)
+	t.Broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	return t.Broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: component})
 }
 
 // Start starts the informers of every factory and waits until each of synced

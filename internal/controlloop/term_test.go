@@ -12,7 +12,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/meshprobe/meshprobe/internal/testenv"
 )
@@ -26,10 +25,25 @@ func TestTermStartsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	nsF, cmF := informers.NewSharedInformerFactory(env.Client, 0), informers.NewSharedInformerFactory(env.Client, 0)
 	ns, cm := nsF.Core().V1().Namespaces(), cmF.Core().V1().ConfigMaps()
-	term := Term{Factories: []informers.SharedInformerFactory{nsF, cmF}, Broadcaster: record.NewBroadcaster()}
+	term := Term{Factories: []informers.SharedInformerFactory{nsF, cmF}}
+	recorder := term.Recorder(env.Client, "term-test")
 	require.True(t, term.Start(ctx, ns.Informer().HasSynced, cm.Informer().HasSynced))
-	_, err = ns.Lister().Get("term")
+	nsObj, err := ns.Lister().Get("term")
 	assert.NoError(t, err, "the cache holds what existed before Start")
+
+	recorder.Event(nsObj, corev1.EventTypeNormal, "Tested", "the term's recorder writes Events")
+	require.Eventually(t, func() bool {
+		events, err := env.Client.CoreV1().Events("default").List(t.Context(), metav1.ListOptions{})
+		if err != nil {
+			return false
+		}
+		for _, e := range events.Items {
+			if e.Reason == "Tested" && e.Source.Component == "term-test" && e.InvolvedObject.Name == "term" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "the Event reaches the API with the term's component")
 
 	cancel()
 	stopped := make(chan struct{})
