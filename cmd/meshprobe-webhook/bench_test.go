@@ -88,7 +88,7 @@ func startBenchWebhook(b *testing.B) *benchWebhook {
 		}
 	})
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitReady(b, fmt.Sprintf("http://127.0.0.1:%d/readyz", probe))
+	waitReady(b, fmt.Sprintf("http://127.0.0.1:%d/readyz", probe), 30*time.Second)
 
 	wh := &benchWebhook{pid: cmd.Process.Pid, pinned: pinned, url: fmt.Sprintf("https://127.0.0.1:%d%s", port, webhookPath), body: benchReview(b)}
 	for range benchClients {
@@ -258,17 +258,6 @@ func sampleRSS(ctx context.Context, pid int) <-chan int64 {
 		}
 	}()
 	return out
-}
-
-func waitReady(b *testing.B, url string) {
-	require.Eventually(b, func() bool {
-		resp, err := http.Get(url)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 50*time.Millisecond, "meshprobe-webhook never became ready")
 }
 
 // webhookBinary builds meshprobe-webhook as `make build` does (the Go build cache

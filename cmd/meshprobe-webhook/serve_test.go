@@ -64,15 +64,21 @@ func startWebhook(t *testing.T, ca *controlplane.CA, extra ...string) *running {
 			t.Error("meshprobe-webhook did not stop within 30s")
 		}
 	})
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(r.probeURL + "/readyz")
+	waitReady(t, r.probeURL+"/readyz", 20*time.Second)
+	return r
+}
+
+// waitReady polls url until it answers 200, failing tb after within.
+func waitReady(tb testing.TB, url string, within time.Duration) {
+	tb.Helper()
+	require.Eventually(tb, func() bool {
+		resp, err := http.Get(url)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond, "/readyz never became OK")
-	return r
+	}, within, 50*time.Millisecond, "meshprobe-webhook never became ready: %s", url)
 }
 
 func httpsClient(caPEM []byte) *http.Client {
