@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -17,7 +16,7 @@ import (
 // CA is a certificate authority that issues serving and client certificates.
 type CA struct {
 	Cert *x509.Certificate
-	Key  crypto.Signer
+	Key  *ecdsa.PrivateKey
 	// CertPEM is Cert, PEM-encoded, for kubeconfigs and caBundles.
 	CertPEM []byte
 	// KeyPEM is Key, PEM-encoded (for kube-controller-manager's CSR signer).
@@ -55,26 +54,19 @@ func NewCA(cn string, validity time.Duration) (*CA, error) {
 
 // IssueServing issues a serving certificate for the given DNS names and IPs.
 func (ca *CA) IssueServing(cn string, dnsNames []string, ips []net.IP, validity time.Duration) (*KeyPair, error) {
-	return ca.issue(func(parent pki.KeyPair) (pki.KeyPair, error) {
-		return issuer().IssueServing(parent, cn, dnsNames, ips, validity)
-	})
+	return encodeLeaf(issuer().IssueServing(ca.pair(), cn, dnsNames, ips, validity))
 }
 
 // IssueClient issues a client certificate for user cn in the given groups
 // (the Organization field, as kube-apiserver reads it).
 func (ca *CA) IssueClient(cn string, groups []string, validity time.Duration) (*KeyPair, error) {
-	return ca.issue(func(parent pki.KeyPair) (pki.KeyPair, error) {
-		return issuer().IssueClient(parent, cn, groups, validity)
-	})
+	return encodeLeaf(issuer().IssueClient(ca.pair(), cn, groups, validity))
 }
 
-// issue signs a certificate with the CA and PEM-encodes it with its key.
-func (ca *CA) issue(sign func(parent pki.KeyPair) (pki.KeyPair, error)) (*KeyPair, error) {
-	key, ok := ca.Key.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("CA %q: key is %T, want an ECDSA key", ca.Cert.Subject.CommonName, ca.Key)
-	}
-	leaf, err := sign(pki.KeyPair{Cert: ca.Cert, Key: key})
+func (ca *CA) pair() pki.KeyPair { return pki.KeyPair{Cert: ca.Cert, Key: ca.Key} }
+
+// encodeLeaf PEM-encodes a certificate the CA issued, with its key.
+func encodeLeaf(leaf pki.KeyPair, err error) (*KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
