@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/procstat"
+	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
 // benchTargetEnv makes TestHelperHTTPTarget serve instead of skipping.

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 // hitLog records when the target was hit.

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 // grpcHealthServer serves grpc.health.v1 on a local port until the test ends:

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 // httpTarget serves the paths the http check tests use.

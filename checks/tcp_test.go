@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 // tcpServer runs handle on every connection to a local port until the test ends.

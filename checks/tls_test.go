@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 // tlsServerConfig serves cert.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/procstat"
+	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
 // BenchmarkMesh measures, for meshes of 50, 200 and 500 in-process members on

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/testlog"
+	"github.com/meshprobe/meshprobe/internal/testkit/testlog"
 )
 
 // newKey returns a random 32-byte key.

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/meshprobe/meshprobe/gossip"
-	"github.com/meshprobe/meshprobe/internal/freeport"
-	"github.com/meshprobe/meshprobe/internal/procstat"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
 // BenchmarkSidecarResources runs the real meshprobe-sidecar binary at its default

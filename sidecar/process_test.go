@@ -19,7 +19,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 const (

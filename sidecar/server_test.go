@@ -17,7 +17,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/checks"
 	"github.com/meshprobe/meshprobe/gossip"
-	"github.com/meshprobe/meshprobe/internal/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 )
 
 func TestHandlerWhileWaitingForKey(t *testing.T) {

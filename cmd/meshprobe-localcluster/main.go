@@ -14,9 +14,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/meshprobe/meshprobe/internal/localcluster/kubelet"
-	"github.com/meshprobe/meshprobe/internal/localcluster/podexec"
-	"github.com/meshprobe/meshprobe/internal/localcluster/testapp"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/kubelet"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/podexec"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/testapp"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }

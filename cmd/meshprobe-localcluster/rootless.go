@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/localcluster"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster"
 )
 
 // envHostAPIServer tells the re-executed process where the host-side relay to its

@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/localcluster"
-	"github.com/meshprobe/meshprobe/internal/localcluster/demo"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/demo"
 	"github.com/meshprobe/meshprobe/internal/logging"
 )
 

@@ -23,8 +23,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
-	"github.com/meshprobe/meshprobe/internal/localcluster/install"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // applier server-side-applies unstructured objects through the dynamic client.

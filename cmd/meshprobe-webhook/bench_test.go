@@ -23,9 +23,9 @@ import (
 	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
-	"github.com/meshprobe/meshprobe/internal/procstat"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
+	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
 // benchClients is the number of concurrent HTTPS clients, like an apiserver

@@ -32,8 +32,8 @@ import (
 
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/freeport"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 const (

@@ -22,8 +22,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // TestIntegration runs the real meshprobe-webhook in-process against a real

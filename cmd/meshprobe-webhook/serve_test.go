@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 
-	"github.com/meshprobe/meshprobe/internal/freeport"
-	"github.com/meshprobe/meshprobe/internal/localcluster/controlplane"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 )
 
 // writeServing writes tls.crt and tls.key for 127.0.0.1, signed by ca, into dir.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/meshprobe/meshprobe/integrations/webhookcerts"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/localcluster/install"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 var overlaysDir = filepath.Join(manifestsDir, "overlays")

@@ -1,5 +1,5 @@
 // Command thousandeyes-fake serves the fake ThousandEyes API v7 of package
-// integrations/thousandeyes/tefake as a standalone process, for the e2e suite,
+// internal/testkit/tefake as a standalone process, for the e2e suite,
 // `make demo` and kind. It is a test double: it keeps everything in memory.
 //
 //	thousandeyes-fake --listen 127.0.0.1:8089     # token from TE_API_TOKEN or --token-file
@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshprobe/meshprobe/integrations/thousandeyes/tefake"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/logging"
 )

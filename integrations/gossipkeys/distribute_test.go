@@ -14,7 +14,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // TestDistribution runs the task against a real kube-apiserver and etcd:

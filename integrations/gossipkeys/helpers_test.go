@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testlog"
+	"github.com/meshprobe/meshprobe/internal/testkit/testlog"
 )
 
 const poll = 100 * time.Millisecond

@@ -18,7 +18,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // TestRotationLiveMesh rotates the key of a live mesh of real sidecar

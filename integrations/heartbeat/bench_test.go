@@ -18,8 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
-	"github.com/meshprobe/meshprobe/internal/procstat"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // benchConns is how many keep-alive connections the load generator uses.

@@ -18,8 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testenv"
-	"github.com/meshprobe/meshprobe/internal/testlog"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testlog"
 )
 
 // fastConfig keeps the election quick in tests; production uses DefaultConfig.

@@ -24,9 +24,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/freeport"
-	"github.com/meshprobe/meshprobe/internal/testenv"
-	"github.com/meshprobe/meshprobe/internal/testlog"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testlog"
 	"github.com/meshprobe/meshprobe/webhook"
 )
 

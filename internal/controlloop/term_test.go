@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 func TestTermStartsAndStops(t *testing.T) {

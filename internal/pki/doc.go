@@ -10,5 +10,5 @@
 // clock.
 //
 // It backs the webhook's built-in certificate mode (integrations/webhookcerts)
-// and the local control plane's PKI (internal/localcluster/controlplane).
+// and the local control plane's PKI (internal/testkit/localcluster/controlplane).
 package pki

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 // targetLabels are the labels both scrape configurations must give every target.

@@ -22,9 +22,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/meshprobe/meshprobe/integrations/thousandeyes/tefake"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testenv"
+	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
 // Ports of the control-plane process; it has its own loopback address.

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 // TestPromtoolCheckRules runs promtool on the PrometheusRule's groups.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/internal/dashrender"
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/docgen/dashrender"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 // renderedPanels are the panels drawn one by one for docs/, by title, with file names.

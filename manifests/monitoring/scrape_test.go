@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 // scrapeSourceLabel marks the series of the jobs translated from the PodMonitors.

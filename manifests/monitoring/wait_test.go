@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/meshprobe/meshprobe/internal/promtest"
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 // poll calls f every 500 ms until it returns nil or ctx ends (its last error is returned).

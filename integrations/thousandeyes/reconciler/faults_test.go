@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
-	"github.com/meshprobe/meshprobe/integrations/thousandeyes/tefake"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 )
 
 func TestListFailureWritesNothing(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/config"
-	"github.com/meshprobe/meshprobe/integrations/thousandeyes/tefake"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 )
 
 type env struct {

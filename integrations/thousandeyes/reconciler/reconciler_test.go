@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshprobe/meshprobe/integrations/thousandeyes/tefake"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 )
 
 const shop = `
