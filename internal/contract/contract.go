@@ -1,6 +1,6 @@
 // Package contract holds meshprobe's user-facing names: the labels, annotations,
 // object names, ports, environment variables and file paths that the webhook, the
-// sidecar and the control plane agree on. DESIGN.md is the source of these names;
+// sidecar and the control plane agree on, as docs/contract.md lists them for users;
 // change one only on purpose, and keep README and manifests in step.
 package contract
 

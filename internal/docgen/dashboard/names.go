@@ -28,7 +28,7 @@ const (
 	RecCheckDurationBucketRate = "node_check:meshprobe_check_duration_seconds_bucket:rate5m"
 )
 
-// Raw metric names, as DESIGN.md lists them.
+// Raw metric names, as docs/contract.md lists them.
 const (
 	mMembers        = "meshprobe_gossip_members"
 	mCheckUp        = "meshprobe_check_up"

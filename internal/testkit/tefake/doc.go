@@ -1,5 +1,5 @@
 // Package tefake is a faithful in-process fake of the ThousandEyes API v7, built
-// from the facts in THOUSANDEYES.md, for tests, benchmarks, `make demo` and kind.
+// from the facts in integrations/thousandeyes/API.md, for tests, benchmarks, `make demo` and kind.
 //
 // It serves, below a prefix (default /v7):
 //
