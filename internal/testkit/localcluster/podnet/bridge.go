@@ -67,14 +67,20 @@ func (b *Bridge) Gateway() string { return b.gateway.String() }
 func (b *Bridge) PodIP(ip string) string { return ip }
 
 // AddPod creates netns and veth for the pod and gives it ip with a default route
-// through the bridge.
+// through the bridge. The pod's eth0 gets a MAC address made from ip, so a pod that
+// later gets the same IP is reached at once through the neighbour caches of the
+// others.
 func (b *Bridge) AddPod(id, ip string) (string, error) {
+	mac, err := macOf(ip)
+	if err != nil {
+		return "", fmt.Errorf("podnet: sandbox for %s: %w", id, err)
+	}
 	netns, veth := b.names(id)
 	ones, _ := b.cidr.Mask.Size()
-	_ = run("ip", "netns", "del", netns)
-	err := runAll(
+	_ = delSandbox(netns) // a leftover of the same pod
+	err = runAll(
 		[]string{"ip", "netns", "add", netns},
-		[]string{"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
+		[]string{"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "address", mac, "netns", netns},
 		[]string{"ip", "link", "set", veth, "master", b.name, "up"},
 		[]string{"ip", "-n", netns, "addr", "add", fmt.Sprintf("%s/%d", ip, ones), "dev", "eth0"},
 		[]string{"ip", "-n", netns, "link", "set", "eth0", "up"},
@@ -82,7 +88,7 @@ func (b *Bridge) AddPod(id, ip string) (string, error) {
 		[]string{"ip", "-n", netns, "route", "add", "default", "via", b.gateway.String()},
 	)
 	if err != nil {
-		_ = run("ip", "netns", "del", netns)
+		_ = delSandbox(netns)
 		return "", fmt.Errorf("podnet: sandbox for %s: %w", id, err)
 	}
 	b.mu.Lock()
@@ -91,19 +97,41 @@ func (b *Bridge) AddPod(id, ip string) (string, error) {
 	return netns, nil
 }
 
-// DelPod deletes the pod's netns (which removes its veth pair).
+// DelPod deletes the pod's veth pair and netns; when it returns, the pod's address
+// answers no more and its IP, netns and veth names can be used again.
 func (b *Bridge) DelPod(id string) error {
 	netns, _ := b.names(id)
 	b.mu.Lock()
 	delete(b.pods, id)
 	b.mu.Unlock()
-	if _, err := os.Stat("/run/netns/" + netns); os.IsNotExist(err) {
-		return nil
-	}
-	if err := run("ip", "netns", "del", netns); err != nil {
+	if err := delSandbox(netns); err != nil {
 		return fmt.Errorf("podnet: deleting sandbox of %s: %w", id, err)
 	}
 	return nil
+}
+
+// delSandbox deletes the veth pair of netns, then netns; missing parts are skipped.
+// The order matters: deleting a link is synchronous (the kernel answers once the
+// device and its addresses are unregistered), whereas `ip netns del` only drops a
+// reference and the kernel destroys the namespace later, so its eth0 could live on,
+// plugged into the bridge and answering for the pod's IP, and its host-side veth
+// would block a new one of the same name. What the namespace keeps after this
+// (its loopback) is unreachable from outside.
+func delSandbox(netns string) error {
+	var errs []error
+	if veth := vethOf(netns); linkExists(veth) {
+		errs = append(errs, run("ip", "link", "del", veth))
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, netns)); err == nil {
+		errs = append(errs, run("ip", "netns", "del", netns))
+	}
+	return errors.Join(errs...)
+}
+
+// linkExists reports whether the host's network namespace has a link called name.
+func linkExists(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
 }
 
 // Close deletes every pod sandbox and the bridge.
@@ -118,11 +146,11 @@ func (b *Bridge) Close() error {
 	for _, id := range ids {
 		errs = append(errs, b.DelPod(id))
 	}
-	// Sweep sandboxes that a racing AddPod may have left behind.
-	if entries, err := os.ReadDir("/run/netns"); err == nil {
+	// Sweep sandboxes that a racing AddPod (or a killed run) may have left behind.
+	if entries, err := os.ReadDir(netnsDir); err == nil {
 		for _, e := range entries {
 			if strings.HasPrefix(e.Name(), b.name+"-") {
-				errs = append(errs, run("ip", "netns", "del", e.Name()))
+				errs = append(errs, delSandbox(e.Name()))
 			}
 		}
 	}
@@ -133,11 +161,30 @@ func (b *Bridge) Close() error {
 	return errors.Join(errs...)
 }
 
+// netnsDir is where `ip netns` keeps named network namespaces.
+const netnsDir = "/run/netns"
+
 // names derives the netns and host-side veth names (at most 15 bytes) from the pod id.
 func (b *Bridge) names(id string) (netns, veth string) {
 	sum := sha256.Sum256([]byte(id))
-	h := hex.EncodeToString(sum[:])
-	return b.name + "-" + h[:12], "mpv" + h[:12]
+	netns = b.name + "-" + hex.EncodeToString(sum[:])[:12]
+	return netns, vethOf(netns)
+}
+
+// vethOf is the host-side veth name of a netns that names made: the bridge name has
+// no '-', so what follows the last one is the pod id's hash.
+func vethOf(netns string) string {
+	return "mpv" + netns[strings.LastIndexByte(netns, '-')+1:]
+}
+
+// macOf is the pod MAC address for an IPv4 address: the locally administered prefix
+// 0a:58 (as OVN-Kubernetes uses) followed by the address's four bytes.
+func macOf(ip string) (string, error) {
+	v4 := net.ParseIP(ip).To4()
+	if v4 == nil {
+		return "", fmt.Errorf("pod IP %q: want an IPv4 address", ip)
+	}
+	return net.HardwareAddr{0x0a, 0x58, v4[0], v4[1], v4[2], v4[3]}.String(), nil
 }
 
 func lastHost(n *net.IPNet) net.IP {

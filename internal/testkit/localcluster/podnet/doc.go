@@ -12,7 +12,9 @@ type Network interface {
 	// AddPod creates the pod's sandbox with ip and returns the netns name
 	// ("" when not Isolated).
 	AddPod(id string, ip string) (netns string, err error)
-	// DelPod removes the pod's sandbox; removing a missing sandbox is not an error.
+	// DelPod removes the pod's sandbox; when it returns, the pod's address answers
+	// no more and its IP may be given to another pod. Removing a missing sandbox is
+	// not an error.
 	DelPod(id string) error
 	// PodIP turns an address from a Node's podCIDR into the address the pod uses
 	// (itself with netns; a 127.x.y.z mapping without).
