@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshprobe/meshprobe/checks/spec"
 	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
@@ -147,7 +148,7 @@ func BenchmarkRunOnce(b *testing.B) {
 	mesh := &staticMembership{self: Rendezvous("ns/Deployment/web/c", peers), peers: peers} // we run it
 	sched := testScheduler(4)
 	sched.election = election{membership: mesh, namespace: "ns", ownerKind: "Deployment", ownerName: "web"}
-	s := Spec{Name: "c", Type: TypeTCP, Interval: Duration(time.Second), Timeout: Duration(time.Second), RunOn: RunOnOne}
+	s := spec.Check{Name: "c", Type: spec.TypeTCP, Interval: spec.Duration(time.Second), Timeout: spec.Duration(time.Second), RunOn: spec.RunOnOne}
 	r := &runner{spec: s, prober: funcProber(func(context.Context) error { return nil }), state: newCheckState(s), sched: sched}
 	b.ReportAllocs()
 	for b.Loop() {

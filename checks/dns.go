@@ -9,57 +9,13 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
-
-// dnsRecordTypes are the record types a dns check may ask for.
-var dnsRecordTypes = []string{"A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}
-
-// dnsDefaults fills the dns defaults.
-func dnsDefaults(s *Spec) {
-	if s.RecordType == "" {
-		s.RecordType = DefaultRecordType
-	}
-	if s.Transport == "" {
-		s.Transport = DefaultDNSTransport
-	}
-	if s.ExpectRcode == "" {
-		s.ExpectRcode = DefaultExpectRcode
-	}
-}
-
-// validateDNS checks the dns fields.
-func validateDNS(s *Spec, p *problems) {
-	if requireField(p, "query", s.Query, TypeDNS) {
-		if _, ok := dns.IsDomainName(s.Query); !ok {
-			p.add("query", "invalid domain name %q", s.Query)
-		}
-	}
-	if !slices.Contains(dnsRecordTypes, s.RecordType) {
-		p.add("recordType", "unknown record type %q: want one of %s", s.RecordType, strings.Join(dnsRecordTypes, ", "))
-	}
-	if s.Resolver != "" {
-		validHostPort(p, "resolver", resolverAddr(s.Resolver))
-	}
-	if s.Transport != "udp" && s.Transport != "tcp" {
-		p.add("transport", "unknown transport %q: want udp or tcp", s.Transport)
-	}
-	if _, ok := dns.StringToRcode[s.ExpectRcode]; !ok {
-		p.add("expectRcode", "unknown response code %q: want e.g. NOERROR or NXDOMAIN", s.ExpectRcode)
-	}
-	validRegex(p, "expectAnswer", s.ExpectAnswer)
-}
-
-// resolverAddr adds port 53 to a resolver given as a bare host.
-func resolverAddr(r string) string {
-	if _, _, err := net.SplitHostPort(r); err == nil {
-		return r
-	}
-	return net.JoinHostPort(strings.Trim(r, "[]"), "53")
-}
 
 // dnsProber sends one query and checks the response code and answers.
 type dnsProber struct {
-	spec   Spec
+	spec   spec.Check
 	env    proberEnv
 	qtype  uint16
 	rcode  int
@@ -67,7 +23,7 @@ type dnsProber struct {
 }
 
 // newDNSProber builds the prober of a valid dns spec.
-func newDNSProber(s Spec, env proberEnv) (prober, error) {
+func newDNSProber(s spec.Check, env proberEnv) (prober, error) {
 	d := &dnsProber{spec: s, env: env, qtype: dns.StringToType[s.RecordType], rcode: dns.StringToRcode[s.ExpectRcode]}
 	if s.ExpectAnswer != "" {
 		d.answer = regexp.MustCompile(s.ExpectAnswer)
@@ -118,7 +74,7 @@ func (d *dnsProber) checkAnswers(answers []dns.RR) error {
 // server is the resolver to ask: the spec's, or the first of resolv.conf.
 func (d *dnsProber) server() (string, error) {
 	if d.spec.Resolver != "" {
-		return resolverAddr(d.spec.Resolver), nil
+		return d.spec.ResolverAddress(), nil
 	}
 	cc, err := dns.ClientConfigFromFile(d.env.resolvConf)
 	if err != nil || len(cc.Servers) == 0 {

@@ -9,25 +9,18 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/meshprobe/meshprobe/checks/spec"
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 )
 
-// validateGRPC checks the grpc fields.
-func validateGRPC(s *Spec, p *problems) {
-	if requireField(p, "address", s.Address, TypeGRPC) {
-		validHostPort(p, "address", s.Address)
-	}
-	validTLS(p, s.TLS)
-}
-
 // grpcProber calls grpc.health.v1.Health/Check over a new connection per run.
 type grpcProber struct {
-	spec     Spec
+	spec     spec.Check
 	verifier *tlsVerifier
 }
 
 // newGRPCProber builds the prober of a valid grpc spec.
-func newGRPCProber(s Spec, _ proberEnv) (prober, error) {
+func newGRPCProber(s spec.Check, _ proberEnv) (prober, error) {
 	g := &grpcProber{spec: s}
 	if s.TLS != nil {
 		g.verifier = newTLSVerifier(s.TLS)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // testPKI is a throwaway CA that issues server certificates for 127.0.0.1 and
@@ -121,11 +123,11 @@ func testEnv(env map[string]string) proberEnv {
 // all attempts within the timeout.
 func runSpec(t *testing.T, yamlSpec string, env proberEnv) runRecord {
 	t.Helper()
-	specs, err := Parse([]byte(yamlSpec))
+	specs, err := spec.Parse([]byte(yamlSpec))
 	require.NoError(t, err)
 	require.Len(t, specs, 1)
 	s := specs[0]
-	p, err := checkTypes[s.Type].newProber(s, env)
+	p, err := newProbers[s.Type](s, env)
 	require.NoError(t, err)
 	r := &runner{spec: s, prober: p, state: newCheckState(s), sched: testScheduler(4)}
 	return r.attempts(t.Context())

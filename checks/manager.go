@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // DefaultMaxConcurrent bounds how many check runs a Manager has in flight.
@@ -127,7 +129,7 @@ func NewManager(logger *slog.Logger, reg prometheus.Registerer, opts Options, me
 func (m *Manager) Reload(annotation string) error {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
-	specs, err := Parse([]byte(annotation))
+	specs, err := spec.Parse([]byte(annotation))
 	var fresh map[string]*runner
 	if err == nil {
 		fresh, err = m.buildRunners(specs)
@@ -151,9 +153,9 @@ func (m *Manager) Reload(annotation string) error {
 }
 
 // buildRunners makes a runner (not started) for every spec that is new or changed.
-func (m *Manager) buildRunners(specs []Spec) (map[string]*runner, error) {
+func (m *Manager) buildRunners(specs []spec.Check) (map[string]*runner, error) {
 	m.mu.Lock()
-	current := make(map[string]Spec, len(m.runners))
+	current := make(map[string]spec.Check, len(m.runners))
 	for name, r := range m.runners {
 		current[name] = r.spec
 	}
@@ -164,9 +166,9 @@ func (m *Manager) buildRunners(specs []Spec) (map[string]*runner, error) {
 		if old, ok := current[s.Name]; ok && reflect.DeepEqual(old, s) {
 			continue
 		}
-		p, err := checkTypes[s.Type].newProber(s, m.env)
+		p, err := newProbers[s.Type](s, m.env)
 		if err != nil {
-			errs = append(errs, &Error{Name: s.Name, Problem: err.Error()})
+			errs = append(errs, &spec.Error{Name: s.Name, Problem: err.Error()})
 			continue
 		}
 		fresh[s.Name] = &runner{spec: s, prober: p, state: newCheckState(s), sched: m.sched}
@@ -175,7 +177,7 @@ func (m *Manager) buildRunners(specs []Spec) (map[string]*runner, error) {
 }
 
 // apply swaps in the new set and returns the runners to stop (outside the lock).
-func (m *Manager) apply(specs []Spec, fresh map[string]*runner) []*runner {
+func (m *Manager) apply(specs []spec.Check, fresh map[string]*runner) []*runner {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next := make(map[string]*runner, len(specs))
@@ -240,10 +242,10 @@ func (m *Manager) states() []*checkState {
 }
 
 // Specs returns the checks of the running set, in annotation order.
-func (m *Manager) Specs() []Spec {
+func (m *Manager) Specs() []spec.Check {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Spec, 0, len(m.order))
+	out := make([]spec.Check, 0, len(m.order))
 	for _, name := range m.order {
 		out = append(out, m.runners[name].spec)
 	}

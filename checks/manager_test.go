@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshprobe/meshprobe/checks/spec"
 	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
@@ -169,7 +170,7 @@ func assertStopped(t *testing.T, r *runner) {
 	}
 }
 
-func names(specs []Spec) []string {
+func names(specs []spec.Check) []string {
 	out := make([]string, 0, len(specs))
 	for _, s := range specs {
 		out = append(out, s.Name)
@@ -283,7 +284,7 @@ func TestManagerHandler(t *testing.T) {
 	require.Len(t, rep.Checks, 2)
 	db := rep.Checks[0]
 	assert.Equal(t, "db", db.Name)
-	assert.Equal(t, TypeTCP, db.Type)
+	assert.Equal(t, spec.TypeTCP, db.Type)
 	assert.Equal(t, ResultSuccess, db.LastResult)
 	assert.Empty(t, db.Error)
 	assert.Positive(t, db.DurationSeconds)

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"os"
 	"time"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // prober runs one attempt of a check. probe must return when ctx is done.
@@ -44,4 +46,14 @@ type proberEnv struct {
 // defaultProberEnv reads the real environment and /etc/resolv.conf.
 func defaultProberEnv() proberEnv {
 	return proberEnv{lookupEnv: os.LookupEnv, resolvConf: "/etc/resolv.conf", now: time.Now}
+}
+
+// newProbers builds the prober of each check type from a valid spec.Check; it
+// has an entry for each of spec.Types().
+var newProbers = map[spec.Type]func(spec.Check, proberEnv) (prober, error){
+	spec.TypeHTTP: newHTTPProber,
+	spec.TypeTCP:  newTCPProber,
+	spec.TypeDNS:  newDNSProber,
+	spec.TypeTLS:  newTLSProber,
+	spec.TypeGRPC: newGRPCProber,
 }

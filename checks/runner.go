@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // Backoff between the attempts of a run: doubling from backoffBase, at most
@@ -21,7 +23,7 @@ const wakeGranularity = 10 * time.Millisecond
 
 // runner runs one check on its interval until stopped.
 type runner struct {
-	spec   Spec
+	spec   spec.Check
 	prober prober
 	state  *checkState
 	sched  *scheduler
@@ -82,7 +84,7 @@ func (r *runner) loop(ctx context.Context) {
 // slot, and records the outcome.
 func (r *runner) runOnce(ctx context.Context) {
 	who := ""
-	if r.spec.RunOn == RunOnOne {
+	if r.spec.RunOn == spec.RunOnOne {
 		var mine bool
 		if who, mine = r.sched.election.runner(r.spec.Name); !mine {
 			r.state.standby(who)
@@ -148,7 +150,7 @@ func sleepBackoff(ctx context.Context, n int) bool {
 }
 
 // timeoutError says the run hit its timeout, keeping what the attempt saw.
-func timeoutError(timeout Duration, err error) error {
+func timeoutError(timeout spec.Duration, err error) error {
 	if err == nil || errors.Is(err, context.DeadlineExceeded) {
 		return errors.New("timed out after " + timeout.String())
 	}

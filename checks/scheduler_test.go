@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // funcProber is a prober made of a function.
@@ -43,10 +45,10 @@ func (c *concurrency) peak() int {
 }
 
 // startRunner runs p as a check with the given interval and timeout (below the
-// annotation's minimums, which only Parse enforces) until the test ends.
+// annotation's minimums, which only spec.Parse enforces) until the test ends.
 func startRunner(t *testing.T, sched *scheduler, name string, interval, timeout time.Duration, p prober) *runner {
 	t.Helper()
-	s := Spec{Name: name, Type: TypeTCP, Interval: Duration(interval), Timeout: Duration(timeout), RunOn: RunOnAll}
+	s := spec.Check{Name: name, Type: spec.TypeTCP, Interval: spec.Duration(interval), Timeout: spec.Duration(timeout), RunOn: spec.RunOnAll}
 	r := &runner{spec: s, prober: p, state: newCheckState(s), sched: sched}
 	r.start(t.Context())
 	t.Cleanup(r.stop)
@@ -106,7 +108,7 @@ func TestSchedulerHangingTargetDoesNotBlockOthers(t *testing.T) {
 func TestSchedulerRetriesWithinTimeout(t *testing.T) {
 	var attempts atomic.Int32
 	failing := funcProber(func(context.Context) error { attempts.Add(1); return errors.New("nope") })
-	s := Spec{Name: "r", Type: TypeTCP, Interval: Duration(time.Minute), Timeout: Duration(200 * time.Millisecond), Retries: 10}
+	s := spec.Check{Name: "r", Type: spec.TypeTCP, Interval: spec.Duration(time.Minute), Timeout: spec.Duration(200 * time.Millisecond), Retries: 10}
 	r := &runner{spec: s, prober: failing, state: newCheckState(s), sched: testScheduler(1)}
 	start := time.Now()
 	rec := r.attempts(t.Context())
@@ -122,7 +124,7 @@ func TestSchedulerRetriesWithinTimeout(t *testing.T) {
 func TestSchedulerStopCancelsRun(t *testing.T) {
 	started := make(chan struct{})
 	hang := funcProber(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() })
-	s := Spec{Name: "h", Type: TypeTCP, Interval: Duration(time.Millisecond), Timeout: Duration(time.Hour)}
+	s := spec.Check{Name: "h", Type: spec.TypeTCP, Interval: spec.Duration(time.Millisecond), Timeout: spec.Duration(time.Hour)}
 	r := &runner{spec: s, prober: hang, state: newCheckState(s), sched: testScheduler(1)}
 	r.start(t.Context())
 	<-started

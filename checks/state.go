@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // The results of a run, the values of the result label.
@@ -27,11 +29,11 @@ const (
 
 // Status is the state of one check as /api/v1/checks reports it.
 type Status struct {
-	Name     string   `json:"name"`
-	Type     Type     `json:"type"`
-	RunOn    RunOn    `json:"runOn"`
-	Interval Duration `json:"interval"`
-	Timeout  Duration `json:"timeout"`
+	Name     string        `json:"name"`
+	Type     spec.Type     `json:"type"`
+	RunOn    spec.RunOn    `json:"runOn"`
+	Interval spec.Duration `json:"interval"`
+	Timeout  spec.Duration `json:"timeout"`
 	// Runner is the member elected to run a runOn: one check.
 	Runner string `json:"runner,omitempty"`
 	// LastResult is success, failure, timeout, pending or standby.
@@ -73,7 +75,7 @@ type checkState struct {
 }
 
 // newCheckState returns the state of a check that has not run.
-func newCheckState(s Spec) *checkState {
+func newCheckState(s spec.Check) *checkState {
 	st := &checkState{
 		status: Status{Name: s.Name, Type: s.Type, RunOn: s.RunOn, Interval: s.Interval,
 			Timeout: s.Timeout, LastResult: StatePending},

@@ -7,30 +7,21 @@ import (
 	"io"
 	"net"
 	"regexp"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // maxTCPRead caps what a tcp check reads while waiting for expect to match.
 const maxTCPRead = 4 << 10
 
-// validateTCP checks the tcp fields.
-func validateTCP(s *Spec, p *problems) {
-	if requireField(p, "address", s.Address, TypeTCP) {
-		validHostPort(p, "address", s.Address)
-	}
-	validRegex(p, "expect", s.Expect)
-	if s.Send != "" && len(s.Send) > maxTCPRead {
-		p.add("send", "longer than %d bytes", maxTCPRead)
-	}
-}
-
 // tcpProber connects, optionally sends, and optionally waits for expect.
 type tcpProber struct {
-	spec   Spec
+	spec   spec.Check
 	expect *regexp.Regexp
 }
 
 // newTCPProber builds the prober of a valid tcp spec.
-func newTCPProber(s Spec, _ proberEnv) (prober, error) {
+func newTCPProber(s spec.Check, _ proberEnv) (prober, error) {
 	t := &tcpProber{spec: s}
 	if s.Expect != "" {
 		t.expect = regexp.MustCompile(s.Expect)

@@ -6,28 +6,19 @@ import (
 	"fmt"
 	"net"
 	"time"
-)
 
-// validateTLS checks the tls check's fields.
-func validateTLS(s *Spec, p *problems) {
-	if requireField(p, "address", s.Address, TypeTLS) {
-		validHostPort(p, "address", s.Address)
-	}
-	if s.MinValidity < 0 {
-		p.add("minValidity", "%s must not be negative", s.MinValidity)
-	}
-	validTLS(p, s.TLS)
-}
+	"github.com/meshprobe/meshprobe/checks/spec"
+)
 
 // tlsProber does a TLS handshake and checks the certificate's expiry.
 type tlsProber struct {
-	spec     Spec
+	spec     spec.Check
 	env      proberEnv
 	verifier *tlsVerifier
 }
 
 // newTLSProber builds the prober of a valid tls spec.
-func newTLSProber(s Spec, env proberEnv) (prober, error) {
+func newTLSProber(s spec.Check, env proberEnv) (prober, error) {
 	return &tlsProber{spec: s, env: env, verifier: newTLSVerifier(s.TLS)}, nil
 }
 

@@ -8,12 +8,14 @@ import (
 	"net"
 	"os"
 	"sync"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
 )
 
 // tlsVerifier verifies peers the way a check's tls block says. It reads the CA
 // file again when the file changes, so rotated CAs apply without a reload.
 type tlsVerifier struct {
-	opts TLSOptions
+	opts spec.TLSOptions
 	mu   sync.Mutex
 	ca   *x509.CertPool
 	// caStamp is the size and mtime of the CA file that ca was read from.
@@ -21,7 +23,7 @@ type tlsVerifier struct {
 }
 
 // newTLSVerifier returns a verifier for o (nil means defaults: system roots).
-func newTLSVerifier(o *TLSOptions) *tlsVerifier {
+func newTLSVerifier(o *spec.TLSOptions) *tlsVerifier {
 	v := &tlsVerifier{}
 	if o != nil {
 		v.opts = *o

@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/meshprobe/meshprobe/checks"
+	"github.com/meshprobe/meshprobe/checks/spec"
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
@@ -21,7 +21,7 @@ func checksProblems(pod *corev1.Pod) []string {
 	if !ok {
 		return nil
 	}
-	_, err := checks.Parse([]byte(data))
+	_, err := spec.Parse([]byte(data))
 	if err == nil {
 		return nil
 	}

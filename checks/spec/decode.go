@@ -1,4 +1,4 @@
-package checks
+package spec
 
 import (
 	"encoding/json"
@@ -88,8 +88,8 @@ func jsonFields(t reflect.Type) map[string]int {
 	return m
 }
 
-// specFieldNames are the JSON names of Spec's fields.
-func specFieldNames() map[string]int { return jsonFields(reflect.TypeFor[Spec]()) }
+// checkFieldNames are the JSON names of Check's fields.
+func checkFieldNames() map[string]int { return jsonFields(reflect.TypeFor[Check]()) }
 
 // unknownFieldHint points people who try to inline a secret at the right fields.
 func unknownFieldHint(key string) string {

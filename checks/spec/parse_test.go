@@ -1,4 +1,4 @@
-package checks
+package spec
 
 import (
 	"bufio"
@@ -137,31 +137,31 @@ func TestParseErrorsAreTyped(t *testing.T) {
 	}, got)
 }
 
-// TestRegistryCoversSpec keeps the registry and Spec in step: every Spec field
+// TestRegistryCoversCheck keeps the registry and Check in step: every Check field
 // is common or belongs to at least one type, and every registered field exists.
-func TestRegistryCoversSpec(t *testing.T) {
-	specFields := jsonFields(reflect.TypeFor[Spec]())
+func TestRegistryCoversCheck(t *testing.T) {
+	checkFields := jsonFields(reflect.TypeFor[Check]())
 	used := map[string]bool{}
 	for f := range commonFields {
 		used[f] = true
 	}
 	for typ, ct := range checkTypes {
 		for _, f := range ct.fields {
-			_, ok := specFields[f]
-			assert.True(t, ok, "type %s lists field %q that Spec lacks", typ, f)
+			_, ok := checkFields[f]
+			assert.True(t, ok, "type %s lists field %q that Check lacks", typ, f)
 			assert.False(t, commonFields[f], "type %s lists common field %q", typ, f)
 			used[f] = true
 		}
 		assert.NotNil(t, ct.defaults, typ)
 		assert.NotNil(t, ct.validate, typ)
-		assert.NotNil(t, ct.newProber, typ)
 	}
-	for f := range specFields {
-		assert.True(t, used[f], "Spec field %q is in no type of the registry", f)
+	for f := range checkFields {
+		assert.True(t, used[f], "Check field %q is in no type of the registry", f)
 	}
 	names := strings.Split(typeNames(), ", ")
 	assert.True(t, slices.IsSorted(names))
 	assert.Len(t, names, 5)
+	assert.Equal(t, []Type{TypeDNS, TypeGRPC, TypeHTTP, TypeTCP, TypeTLS}, Types())
 }
 
 // FuzzParse feeds arbitrary annotations to Parse: it must never panic, and what

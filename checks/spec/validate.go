@@ -1,4 +1,4 @@
-package checks
+package spec
 
 import (
 	"net"
@@ -21,7 +21,7 @@ var (
 )
 
 // validateCommon checks the fields every check has.
-func validateCommon(s *Spec, p *problems) {
+func validateCommon(s *Check, p *problems) {
 	switch {
 	case s.Name == "":
 		p.add("name", "required")

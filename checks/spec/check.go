@@ -1,4 +1,4 @@
-package checks
+package spec
 
 import "time"
 
@@ -26,7 +26,7 @@ const (
 	RunOnOne RunOn = "one"
 )
 
-// Defaults of the fields that every check has, and of the http fields.
+// Defaults of the fields that every check has, and of the http and dns fields.
 const (
 	DefaultInterval     = 30 * time.Second
 	DefaultTimeout      = 5 * time.Second
@@ -39,10 +39,11 @@ const (
 	DefaultExpectRcode  = "NOERROR"
 )
 
-// Spec is one check of the annotation, with defaults applied. The JSON names are
-// the annotation's field names; which fields a type accepts is in registry.go.
-// A Spec from Parse is valid; two checks are the same when their Specs are equal.
-type Spec struct {
+// Check is the specification of one check of the annotation, with defaults
+// applied. The JSON names are the annotation's field names; which fields a type
+// accepts is in registry.go. A Check from Parse is valid; two checks are the same
+// when their Check values are equal (reflect.DeepEqual).
+type Check struct {
 	// Name identifies the check; unique within the annotation; a metric label.
 	Name string `json:"name"`
 	// Type is http, tcp, dns, tls or grpc.

@@ -1,4 +1,4 @@
-package checks
+package spec
 
 import (
 	"bytes"
@@ -22,11 +22,11 @@ const (
 // Parse reads the meshprobe.io/checks annotation: a YAML or JSON list of checks.
 // Empty input (or null) is an empty list. Each check gets its defaults first and
 // is then validated against the registry of check types. On any problem Parse
-// returns no specs and an error joining one [*Error] per problem, each naming the
+// returns no checks and an error joining one [*Error] per problem, each naming the
 // check (by name, or by 1-based position) and the field, like
 //
 //	check "api": field "expectStatus": invalid regex "[": missing closing ]: `[`
-func Parse(data []byte) ([]Spec, error) {
+func Parse(data []byte) ([]Check, error) {
 	if len(data) > MaxAnnotationBytes {
 		return nil, &Error{Problem: fmt.Sprintf("annotation is %d bytes, over the limit of %d", len(data), MaxAnnotationBytes)}
 	}
@@ -37,7 +37,7 @@ func Parse(data []byte) ([]Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	specs := make([]Spec, 0, len(items))
+	specs := make([]Check, 0, len(items))
 	var errs []error
 	seen := make(map[string]int, len(items))
 	for i, item := range items {
@@ -75,25 +75,25 @@ func splitList(data []byte) ([]json.RawMessage, error) {
 }
 
 // parseOne decodes one list item (defaults first) and validates it.
-func parseOne(index int, raw json.RawMessage) (Spec, *problems) {
+func parseOne(index int, raw json.RawMessage) (Check, *problems) {
 	p := &problems{index: index}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		p.add("", "want a mapping of fields, got %s", jsonKind(raw))
-		return Spec{}, p
+		return Check{}, p
 	}
 	var name string
 	if json.Unmarshal(fields["name"], &name) == nil {
 		p.name = name
 	}
-	s := defaultSpec()
+	s := defaultCheck()
 	decodeStruct(p, "", fields, &s)
 	validateCommon(&s, p)
 	ct, known := checkTypes[s.Type]
 	if !known {
 		return s, p
 	}
-	specFields := specFieldNames()
+	specFields := checkFieldNames()
 	for _, key := range slices.Sorted(maps.Keys(fields)) {
 		if _, ok := specFields[key]; ok && !commonFields[key] && !ct.allows(key) {
 			p.add(key, "not valid for type %q", s.Type)
@@ -104,9 +104,9 @@ func parseOne(index int, raw json.RawMessage) (Spec, *problems) {
 	return s, p
 }
 
-// defaultSpec is a Spec with the defaults of the fields every check has.
-func defaultSpec() Spec {
-	return Spec{
+// defaultCheck is a Check with the defaults of the fields every check has.
+func defaultCheck() Check {
+	return Check{
 		Interval: Duration(DefaultInterval),
 		Timeout:  Duration(DefaultTimeout),
 		Retries:  DefaultRetries,
