@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ const (
 // deletion or rollout), with the default lease settings (10s/7s/2s).
 func TestLeaderFailoverProcesses(t *testing.T) {
 	env := testenv.Start(t)
-	bin := buildWebhook(t)
+	bin := webhookBinary(t)
 	installControlPlaneRBAC(t, env.Client)
 	kubeconfig := impersonatingKubeconfig(t, env.KubeconfigPath, cpSA, "system:serviceaccounts", "system:serviceaccounts:"+cpNamespace)
 	keyDir := writeGossipKey(t, env.Client)
@@ -315,15 +315,6 @@ func roleLabel(t *testing.T, client kubernetes.Interface, pod string) string {
 	return p.Labels[contract.LabelRole]
 }
 
-// buildWebhook builds this command into a temporary directory.
-func buildWebhook(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "meshprobe-webhook")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
-}
-
 // installControlPlaneRBAC creates the namespace, ServiceAccount and RBAC of
 // manifests/base exactly as written.
 func installControlPlaneRBAC(t *testing.T, client kubernetes.Interface) {
@@ -367,7 +358,7 @@ func decodeManifest(t *testing.T, file string, into any) {
 // splitManifest returns the YAML documents of manifests/base/<file> that hold an object.
 func splitManifest(t *testing.T, file string) [][]byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "manifests", "base", file))
+	data, err := os.ReadFile(filepath.Join("..", "manifests", "base", file))
 	require.NoError(t, err)
 	var docs [][]byte
 	for _, d := range bytes.Split(data, []byte("\n---\n")) {

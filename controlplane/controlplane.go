@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 // The control-plane role of meshprobe-webhook. Every replica runs the shared
 // informers (so a new leader answers at once) and a gossip seed member; the
@@ -27,7 +27,6 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	"github.com/meshprobe/meshprobe/gossip"
@@ -37,7 +36,6 @@ import (
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes"
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/logging"
 	"github.com/meshprobe/meshprobe/webhook"
 )
 
@@ -110,8 +108,6 @@ func newControlPlane(o *options, log *slog.Logger, reg prometheus.Registerer) (*
 	if err != nil {
 		return nil, err
 	}
-	// client-go's informers log through klog's global logger: send it to slog too.
-	klog.SetLogger(logging.Logr(log))
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("control plane: building the Kubernetes client: %w", err)

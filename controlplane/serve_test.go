@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"bytes"
@@ -19,11 +19,11 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
-	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
+	localcp "github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 )
 
 // writeServing writes tls.crt and tls.key for 127.0.0.1, signed by ca, into dir.
-func writeServing(t testing.TB, ca *controlplane.CA, dir string) {
+func writeServing(t testing.TB, ca *localcp.CA, dir string) {
 	t.Helper()
 	kp, err := ca.IssueServing("127.0.0.1", nil, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func writeServing(t testing.TB, ca *controlplane.CA, dir string) {
 	require.NoError(t, err)
 }
 
-// running is a meshprobe-webhook started in-process through run().
+// running is a meshprobe-webhook started in-process through runArgs.
 type running struct {
 	webhookURL, probeURL, metricsURL string
 	certDir                          string
@@ -39,7 +39,7 @@ type running struct {
 }
 
 // startWebhook runs the real program with a fresh CA and returns once /readyz is OK.
-func startWebhook(t *testing.T, ca *controlplane.CA, extra ...string) *running {
+func startWebhook(t *testing.T, ca *localcp.CA, extra ...string) *running {
 	t.Helper()
 	r := &running{certDir: t.TempDir(), done: make(chan int, 1)}
 	writeServing(t, ca, r.certDir)
@@ -54,7 +54,7 @@ func startWebhook(t *testing.T, ca *controlplane.CA, extra ...string) *running {
 		"--native-sidecar=true", "--log-format=text", "--log-level=warn",
 	}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { r.done <- run(ctx, args, io.Discard) }()
+	go func() { r.done <- runArgs(ctx, args) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -96,7 +96,7 @@ const podReview = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
   "spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`
 
 func TestServeEndToEnd(t *testing.T) {
-	ca, err := controlplane.NewCA("meshprobe-test-ca", time.Hour)
+	ca, err := localcp.NewCA("meshprobe-test-ca", time.Hour)
 	require.NoError(t, err)
 	r := startWebhook(t, ca)
 	client := httpsClient(ca.CertPEM)
@@ -131,13 +131,13 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServeReloadsRotatedCertificate(t *testing.T) {
-	oldCA, err := controlplane.NewCA("old-ca", time.Hour)
+	oldCA, err := localcp.NewCA("old-ca", time.Hour)
 	require.NoError(t, err)
 	r := startWebhook(t, oldCA)
 	_, err = httpsClient(oldCA.CertPEM).Post(r.webhookURL, "application/json", bytes.NewReader([]byte(podReview)))
 	require.NoError(t, err)
 
-	newCA, err := controlplane.NewCA("new-ca", time.Hour)
+	newCA, err := localcp.NewCA("new-ca", time.Hour)
 	require.NoError(t, err)
 	writeServing(t, newCA, r.certDir)
 	require.Eventually(t, func() bool {
@@ -152,7 +152,7 @@ func TestServeReloadsRotatedCertificate(t *testing.T) {
 }
 
 func TestServeWaitsForCertificate(t *testing.T) {
-	ca, err := controlplane.NewCA("late-ca", time.Hour)
+	ca, err := localcp.NewCA("late-ca", time.Hour)
 	require.NoError(t, err)
 	certDir := t.TempDir()
 	pp := freeport.TCP(t)
@@ -162,7 +162,7 @@ func TestServeWaitsForCertificate(t *testing.T) {
 		"--metrics-bind-address=0", "--log-level=error"}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, io.Discard) }()
+	go func() { done <- runArgs(ctx, args) }()
 
 	status := func(path string) int {
 		resp, err := http.Get(probe + path)
@@ -186,11 +186,24 @@ func TestServeWaitsForCertificate(t *testing.T) {
 	}
 }
 
-func TestRunRejectsBadFlags(t *testing.T) {
+// runArgs is Main without its process-wide setup (GOGC, signals, global
+// loggers), stopped by ctx: the whole program otherwise.
+func runArgs(ctx context.Context, args []string) int {
+	o, log, code := configure(args, io.Discard)
+	if o == nil {
+		return code
+	}
+	return run(ctx, o, log)
+}
+
+func TestMainRejectsBadFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	assert.Equal(t, 2, run(t.Context(), []string{"--no-such-flag"}, &stderr))
+	assert.Equal(t, 2, Main([]string{"--no-such-flag"}, &stderr))
 	assert.Contains(t, stderr.String(), "no-such-flag")
-	assert.Equal(t, 0, run(t.Context(), []string{"-help"}, io.Discard))
+	stderr.Reset()
+	assert.Equal(t, 2, Main([]string{"--log-level=loud"}, &stderr))
+	assert.Contains(t, stderr.String(), "meshprobe-webhook: logging: invalid --log-level")
+	assert.Equal(t, 0, Main([]string{"-help"}, io.Discard))
 }
 
 func get(t *testing.T, url string) string {

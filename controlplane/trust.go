@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 // The control plane's trust tasks: missed injections (leader-only) and the
 // built-in webhook certificates (a leader-only task, plus an optional Secret

@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
-	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
+	localcp "github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/testkit/procstat"
 )
 
@@ -69,7 +69,7 @@ type benchWebhook struct {
 
 func startBenchWebhook(b *testing.B) *benchWebhook {
 	bin := webhookBinary(b)
-	ca, err := controlplane.NewCA("bench-ca", time.Hour)
+	ca, err := localcp.NewCA("bench-ca", time.Hour)
 	require.NoError(b, err)
 	certDir := b.TempDir()
 	writeServing(b, ca, certDir)
@@ -229,7 +229,7 @@ func postReview(c *http.Client, url string, body []byte) error {
 
 // benchReview wraps webhook/testdata/pods/deployment.yaml in an AdmissionReview.
 func benchReview(b *testing.B) []byte {
-	data, err := os.ReadFile(filepath.Join("..", "..", "webhook", "testdata", "pods", "deployment.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "webhook", "testdata", "pods", "deployment.yaml"))
 	require.NoError(b, err)
 	pod, err := yaml.YAMLToJSON(data)
 	require.NoError(b, err)
@@ -260,13 +260,15 @@ func sampleRSS(ctx context.Context, pid int) <-chan int64 {
 	return out
 }
 
-// webhookBinary builds meshprobe-webhook as `make build` does (the Go build cache
-// makes every build after the first a quick link).
-func webhookBinary(b *testing.B) string {
-	path := filepath.Join(b.TempDir(), "meshprobe-webhook")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, ".")
+// webhookBinary builds cmd/meshprobe-webhook (this package's Main) as `make
+// build` does into a temporary directory (the Go build cache makes every build
+// after the first a quick link).
+func webhookBinary(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "meshprobe-webhook")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, "../cmd/meshprobe-webhook")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
-	require.NoError(b, err, "go build: %s", out)
+	require.NoError(tb, err, "go build: %s", out)
 	return path
 }

@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
+	localcp "github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
@@ -32,7 +32,7 @@ import (
 // apiserver stored. It then dry-runs every manifest against the same apiserver.
 func TestIntegration(t *testing.T) {
 	env := testenv.Start(t)
-	ca, err := controlplane.NewCA("meshprobe-webhook-test-ca", time.Hour)
+	ca, err := localcp.NewCA("meshprobe-webhook-test-ca", time.Hour)
 	require.NoError(t, err)
 	// The webhook alone: the control-plane role (gossip member, Lease election) has
 	// tests of its own.
@@ -49,7 +49,7 @@ func TestIntegration(t *testing.T) {
 // clientConfig pointed at url, and waits until the apiserver calls it.
 func registerWebhook(t *testing.T, client kubernetes.Interface, url string, caPEM []byte) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "manifests", "base", "mutatingwebhook.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "manifests", "base", "mutatingwebhook.yaml"))
 	require.NoError(t, err)
 	var cfg admissionregistrationv1.MutatingWebhookConfiguration
 	require.NoError(t, yaml.UnmarshalStrict(data, &cfg))

@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"os"
@@ -15,7 +15,7 @@ import (
 func TestDockerfiles(t *testing.T) {
 	for _, name := range []string{"webhook", "sidecar"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile."+name))
+			data, err := os.ReadFile(filepath.Join("..", "Dockerfile."+name))
 			require.NoError(t, err)
 			text := string(data)
 			order := []string{

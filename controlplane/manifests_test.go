@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 )
 
 // manifestsDir is the repository's manifests/ seen from this package.
-var manifestsDir = filepath.Join("..", "..", "manifests")
+var manifestsDir = filepath.Join("..", "manifests")
 
 // manifestObject is one Kubernetes object and the file it came from.
 type manifestObject struct {
