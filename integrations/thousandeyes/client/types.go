@@ -41,7 +41,9 @@ type HTTPServerTestRequest struct {
 	// AlertRules nil is omitted (alertsEnabled then applies the account's default
 	// rules); a pointer to an empty list sends [] (no rules).
 	AlertRules *[]string `json:"alertRules,omitempty"`
-	Headers    []string  `json:"headers,omitempty"`
+	// Headers is always sent, [] included: on PUT the API keeps the headers of a
+	// field left out, so omitting an empty list could never remove the last header.
+	Headers []string `json:"headers"`
 }
 
 // HTTPServerTest is a test as the API returns it. List items have no Agents and

@@ -84,6 +84,21 @@ func TestOneChangedFieldIsOnePUT(t *testing.T) {
 	assert.Equal(t, "declaration changed", acts[0].Reason)
 }
 
+func TestRemovingTheLastHeaderClearsIt(t *testing.T) {
+	e := newEnv(t, Options{})
+	require.NoError(t, e.sync(src(t, "shop", "te", shop)).Err())
+	require.Equal(t, []string{"X-Probe: meshprobe"}, e.byName()["shop front"].Headers)
+
+	noHeaders := strings.Replace(shop, "    headers: [\"X-Probe: meshprobe\"]\n", "", 1)
+	require.NotEqual(t, shop, noHeaders)
+	require.NoError(t, e.sync(src(t, "shop", "te", noHeaders)).Err())
+	assert.Empty(t, e.byName()["shop front"].Headers, "the PUT must send headers: [] to remove them")
+
+	e.fk.ResetLog()
+	require.NoError(t, e.sync(src(t, "shop", "te", noHeaders)).Err())
+	assert.Zero(t, e.writes(), "once cleared, the resync sees no drift")
+}
+
 func TestDriftMadeByHandIsRepaired(t *testing.T) {
 	e := newEnv(t, Options{})
 	s := src(t, "shop", "te", shop)
