@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/logging"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 )
 
 func main() { os.Exit(run()) }

@@ -25,8 +25,8 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
-	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 	"github.com/meshprobe/meshprobe/internal/pki"
+	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 	"github.com/meshprobe/meshprobe/internal/testkit/testlog"
 	"github.com/meshprobe/meshprobe/webhook"

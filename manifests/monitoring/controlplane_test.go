@@ -22,8 +22,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/internal/testkit/tefake"
 	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
 
