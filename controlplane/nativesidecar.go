@@ -9,9 +9,6 @@ import (
 	utilversion "k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
 )
 
 // nativeSidecarMinVersion is the first Kubernetes release with native sidecars
@@ -64,21 +61,4 @@ func supportsNativeSidecar(info *version.Info) (bool, error) {
 		return false, fmt.Errorf("detecting native sidecar support: cannot parse server version %q (major %q, minor %q)", info.GitVersion, info.Major, info.Minor)
 	}
 	return utilversion.MajorMinor(uint(major), uint(minor)).AtLeast(nativeSidecarMinVersion), nil
-}
-
-// restConfig loads --kubeconfig, else $KUBECONFIG, in-cluster or ~/.kube/config.
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	var (
-		cfg *rest.Config
-		err error
-	)
-	if kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	} else {
-		cfg, err = ctrlconfig.GetConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("loading the Kubernetes client config: %w", err)
-	}
-	return cfg, nil
 }

@@ -1,17 +1,16 @@
 package controlplane
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-
+	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
+	"github.com/meshprobe/meshprobe/integrations/heartbeat"
+	"github.com/meshprobe/meshprobe/integrations/leader"
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes"
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/logging"
@@ -51,12 +50,8 @@ type options struct {
 	cp  controlPlaneOptions
 }
 
-func defaultNamespace() string {
-	if ns := os.Getenv(contract.EnvPodNamespace); ns != "" {
-		return ns
-	}
-	return contract.DefaultNamespace
-}
+// defaultNamespace is $POD_NAMESPACE, else meshprobe-system.
+func defaultNamespace() string { return envOr(contract.EnvPodNamespace, contract.DefaultNamespace) }
 
 // newFlagSet registers every option on a fresh FlagSet.
 func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
@@ -123,61 +118,56 @@ func parseOptions(args []string, out io.Writer) (*options, error) {
 	return o, nil
 }
 
-// webhookConfig turns the options into a validated webhook.Config.
-func (o *options) webhookConfig(nativeSidecar bool) (webhook.Config, error) {
-	cfg := webhook.DefaultConfig()
-	cfg.Image = o.sidecarImage
-	cfg.ImagePullPolicy = corev1.PullPolicy(o.sidecarPullPolicy)
-	cfg.GossipPort, cfg.HTTPPort = int32(o.gossipPort), int32(o.httpPort)
-	if o.gossipPort != int(cfg.GossipPort) || o.httpPort != int(cfg.HTTPPort) {
-		return cfg, errors.New("--gossip-port and --http-port must be 1-65535")
-	}
-	cfg.GossipJoin = o.gossipJoin
-	if cfg.GossipJoin == "" {
-		cfg.GossipJoin = webhook.DefaultGossipJoin(o.namespace, cfg.GossipPort)
-	}
-	cfg.RunAsUser = o.sidecarRunAsUser
-	cfg.ExcludedNamespaces = excludedNamespaces(o.excludedNS, o.namespace)
-	cfg.NativeSidecar = nativeSidecar
-	cfg.Version = buildinfo.Version()
-	res, err := o.resources()
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Resources = res
-	return cfg, cfg.Validate()
+// controlPlaneOptions are the flags of the control-plane role.
+type controlPlaneOptions struct {
+	leaderElect       bool
+	leaderID          string
+	leaderPodSelector string
+	leaseDuration     time.Duration
+	renewDeadline     time.Duration
+	retryPeriod       time.Duration
+
+	heartbeatAddr      string
+	heartbeatRateLimit string
+	insecureNoAuth     bool
+
+	gossip         bool
+	gossipBindAddr string
+	gossipKeyDir   string
+
+	te         thousandeyes.Options
+	gossipKeys gossipkeys.Config
+	trust      trustOptions // trust.go: missed injections, built-in webhook certificates
 }
 
-func (o *options) resources() (corev1.ResourceRequirements, error) {
-	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
-	for _, q := range []struct {
-		flag, value string
-		list        corev1.ResourceList
-		name        corev1.ResourceName
-	}{
-		{"sidecar-cpu-request", o.sidecarCPUReq, r.Requests, corev1.ResourceCPU},
-		{"sidecar-memory-request", o.sidecarMemReq, r.Requests, corev1.ResourceMemory},
-		{"sidecar-cpu-limit", o.sidecarCPULim, r.Limits, corev1.ResourceCPU},
-		{"sidecar-memory-limit", o.sidecarMemLim, r.Limits, corev1.ResourceMemory},
-	} {
-		if q.value == "" {
-			continue
-		}
-		v, err := resource.ParseQuantity(q.value)
-		if err != nil {
-			return r, fmt.Errorf("--%s %q: %w", q.flag, q.value, err)
-		}
-		q.list[q.name] = v
-	}
-	return r, nil
+// registerFlags adds the control-plane flags to fs. The ThousandEyes settings
+// are read from the environment first, so that flags win.
+func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
+	d := leader.DefaultConfig()
+	fs.BoolVar(&c.leaderElect, "leader-elect", true, "campaign for the "+contract.LeaseName+" Lease and run the leader-only tasks (ThousandEyes sync, heartbeat API, gossip keys) while leading")
+	fs.StringVar(&c.leaderID, "leader-id", "", "identity in the Lease (default $POD_NAME, else the host name and a random suffix)")
+	fs.StringVar(&c.leaderPodSelector, "leader-pod-selector", "", "label selector of the control-plane pods the leader takes the "+contract.LabelRole+" label from (default: this pod's labels without the per-revision ones)")
+	fs.DurationVar(&c.leaseDuration, "leader-lease-duration", d.LeaseDuration, "how long followers wait after the leader's last renewal before taking the Lease over")
+	fs.DurationVar(&c.renewDeadline, "leader-renew-deadline", d.RenewDeadline, "how long the leader retries renewing before it steps down")
+	fs.DurationVar(&c.retryPeriod, "leader-retry-period", d.RetryPeriod, "interval between attempts to acquire or renew the Lease")
+	fs.StringVar(&c.heartbeatAddr, "heartbeat-addr", heartbeat.DefaultAddr, "address of the heartbeat API, served by the leader only (\"0\" disables it)")
+	fs.StringVar(&c.heartbeatRateLimit, "heartbeat-rate-limit", "", "per-client-IP heartbeat budget, e.g. 3600-H, or off (default $"+heartbeat.EnvRateLimit+", else 3600-H)")
+	fs.BoolVar(&c.insecureNoAuth, "insecure-no-auth", false, "serve the heartbeat API without a token (otherwise $"+heartbeat.EnvAuthToken+" is required)")
+	fs.BoolVar(&c.gossip, "gossip", true, "run a gossip seed member (needed by the heartbeat mesh counts and the gossip-key task)")
+	fs.StringVar(&c.gossipBindAddr, "gossip-bind-address", "0.0.0.0", "address the control plane's gossip member binds (its port is --gossip-port)")
+	fs.StringVar(&c.gossipKeyDir, "gossip-key-dir", envOr(contract.EnvGossipKeyDir, contract.DefaultGossipKeyDir), "directory with the gossip key file \""+contract.GossipKeySecretKey+"\" (the mounted "+contract.GossipKeySecretName+" Secret)")
+	c.te = thousandeyes.DefaultOptions()
+	c.te.LoadEnv(os.Getenv)
+	c.te.RegisterFlags(fs)
+	c.gossipKeys = gossipkeys.DefaultConfig()
+	c.gossipKeys.RegisterFlags(fs)
+	c.trust.registerFlags(fs)
 }
 
-func excludedNamespaces(list, own string) []string {
-	var out []string
-	for ns := range strings.SplitSeq(list, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" && ns != own {
-			out = append(out, ns)
-		}
+// envOr is $key, else def.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
 	}
-	return append(out, own)
+	return def
 }

@@ -3,35 +3,17 @@ package controlplane
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
-	"maps"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/meshprobe/meshprobe/webhook"
 )
-
-// webhookPath is where the MutatingWebhookConfiguration points.
-const webhookPath = "/mutate-v1-pod"
-
-// component is one long-running part of the process. start blocks until ctx is
-// done or the component fails.
-type component struct {
-	name  string
-	start func(ctx context.Context) error
-}
 
 // serve builds the webhook and runs it with its health and metrics servers until
 // ctx is done or one of them fails. Other components of the control plane are
@@ -122,83 +104,4 @@ func waitForCertificate(ctx context.Context, dir string, log *slog.Logger) bool 
 		case <-tick.C:
 		}
 	}
-}
-
-func healthMux(webhookStarted healthz.Checker, extraReady ...map[string]healthz.Checker) http.Handler {
-	mux := http.NewServeMux()
-	live := &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}
-	mux.Handle("/healthz", http.StripPrefix("/healthz", live))
-	mux.Handle("/healthz/", http.StripPrefix("/healthz", live))
-	readyChecks := map[string]healthz.Checker{"webhook": webhookStarted}
-	for _, extra := range extraReady {
-		maps.Copy(readyChecks, extra)
-	}
-	ready := &healthz.Handler{Checks: readyChecks}
-	mux.Handle("/readyz", http.StripPrefix("/readyz", ready))
-	mux.Handle("/readyz/", http.StripPrefix("/readyz", ready))
-	return mux
-}
-
-// metricsMux serves reg together with controller-runtime's registry, which holds
-// its webhook latency and request metrics.
-func metricsMux(reg prometheus.Gatherer) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(
-		prometheus.Gatherers{reg, ctrlmetrics.Registry},
-		promhttp.HandlerOpts{MaxRequestsInFlight: 4, Timeout: 10 * time.Second},
-	))
-	return mux
-}
-
-// httpComponent serves h on addr with timeouts until ctx is done.
-func httpComponent(addr string, h http.Handler) func(context.Context) error {
-	return func(ctx context.Context) error {
-		srv := &http.Server{
-			Addr: addr, Handler: h,
-			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
-			BaseContext: func(net.Listener) context.Context { return ctx },
-		}
-		errc := make(chan error, 1)
-		go func() { errc <- srv.ListenAndServe() }()
-		select {
-		case err := <-errc:
-			return fmt.Errorf("serving %s: %w", addr, err)
-		case <-ctx.Done():
-		}
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("shutting down %s: %w", addr, err)
-		}
-		return nil
-	}
-}
-
-// runAll runs the components until ctx is done or one of them returns; then it
-// stops the rest and returns the first error.
-func runAll(ctx context.Context, log *slog.Logger, components []component) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, len(components))
-	for _, c := range components {
-		go func() {
-			err := c.start(ctx)
-			if err != nil {
-				err = fmt.Errorf("%s: %w", c.name, err)
-			} else if ctx.Err() == nil {
-				err = fmt.Errorf("%s: stopped unexpectedly", c.name)
-			}
-			log.Debug("component stopped", "component", c.name, "err", err)
-			errc <- err
-		}()
-	}
-	var first error
-	for range components {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-			cancel()
-		}
-	}
-	return first
 }

@@ -2,9 +2,10 @@ package controlplane
 
 // The control plane's trust tasks: missed injections (leader-only) and the
 // built-in webhook certificates (a leader-only task, plus an optional Secret
-// syncer on every replica). The gossip-key task is wired in controlplane.go,
-// which also plugs these in: controlPlaneOptions.trust registers the flags,
-// leaderTasks appends trustLeaderTasks, components appends trustComponents.
+// syncer on every replica). The gossip-key task is wired in leader.go. These
+// are plugged in by controlPlaneOptions.trust (options.go: the flags),
+// leaderTasks (leader.go: trustLeaderTasks) and newControlPlane
+// (controlplane.go: trustComponents).
 
 import (
 	"flag"
