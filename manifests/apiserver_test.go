@@ -1,4 +1,4 @@
-package controlplane
+package manifests_test
 
 import (
 	"cmp"
@@ -26,6 +26,16 @@ import (
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
 	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
+
+// TestManifestsOnAPIServer applies the manifests to a real kube-apiserver and
+// etcd: every object under manifests/ and the default install as kustomize
+// renders it (dry-run, with the cert-manager CRDs installed for real), then the
+// RBAC of manifests/base for real, asked with SubjectAccessReviews.
+func TestManifestsOnAPIServer(t *testing.T) {
+	env := testenv.Start(t)
+	t.Run("dry-run", func(t *testing.T) { testManifestsDryRun(t, env) })
+	t.Run("rbac", func(t *testing.T) { testRBAC(t, env) })
+}
 
 // applier server-side-applies unstructured objects through the dynamic client.
 type applier struct {
@@ -62,7 +72,7 @@ func (a *applier) apply(t *testing.T, o *unstructured.Unstructured, defaultNS st
 	}
 	data, err := json.Marshal(o.Object)
 	require.NoError(t, err)
-	opts := metav1.PatchOptions{FieldManager: "meshprobe-webhook-test", Force: new(true)}
+	opts := metav1.PatchOptions{FieldManager: "meshprobe-manifests-test", Force: new(true)}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
