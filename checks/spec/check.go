@@ -28,7 +28,9 @@ const (
 
 // Defaults of the fields that every check has, and of the http and dns fields.
 const (
-	DefaultInterval     = 30 * time.Second
+	DefaultInterval = 30 * time.Second
+	// DefaultTimeout is the timeout of a check that sets none, when its interval
+	// is over 6.25 s; shorter intervals get 80 % of the interval (DefaultTimeoutFor).
 	DefaultTimeout      = 5 * time.Second
 	DefaultRetries      = 0
 	DefaultRunOn        = RunOnAll
@@ -50,7 +52,8 @@ type Check struct {
 	Type Type `json:"type"`
 	// Interval is the time between the starts of two runs (default 30s).
 	Interval Duration `json:"interval"`
-	// Timeout bounds one run, all of its attempts together (default 5s, < Interval).
+	// Timeout bounds one run, all of its attempts together (default: the smaller
+	// of 5s and 80 % of Interval; always < Interval).
 	Timeout Duration `json:"timeout"`
 	// Retries is how many more attempts a failing run makes, with backoff, within
 	// Timeout (default 0).

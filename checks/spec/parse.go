@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -88,6 +89,9 @@ func parseOne(index int, raw json.RawMessage) (Check, *problems) {
 	}
 	s := defaultCheck()
 	decodeStruct(p, "", fields, &s)
+	if raw, set := fields["timeout"]; !set || string(raw) == "null" {
+		s.Timeout = Duration(DefaultTimeoutFor(s.Interval.D()))
+	}
 	validateCommon(&s, p)
 	ct, known := checkTypes[s.Type]
 	if !known {
@@ -104,7 +108,15 @@ func parseOne(index int, raw json.RawMessage) (Check, *problems) {
 	return s, p
 }
 
-// defaultCheck is a Check with the defaults of the fields every check has.
+// DefaultTimeoutFor is the timeout of a check with this interval that sets none:
+// the smaller of DefaultTimeout and 80 % of the interval, so every interval
+// allowed (MinInterval and up) has a default timeout shorter than itself.
+func DefaultTimeoutFor(interval time.Duration) time.Duration {
+	return min(DefaultTimeout, interval*4/5)
+}
+
+// defaultCheck is a Check with the defaults of the fields every check has; the
+// timeout is DefaultTimeoutFor the default interval until an interval is decoded.
 func defaultCheck() Check {
 	return Check{
 		Interval: Duration(DefaultInterval),

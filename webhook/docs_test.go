@@ -1,0 +1,68 @@
+package webhook
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshprobe/meshprobe/checks/spec"
+	"github.com/meshprobe/meshprobe/internal/contract"
+)
+
+// documentedExamples are the documents whose YAML examples users copy.
+var documentedExamples = []string{
+	"../README.md", "../checks/README.md", "../docs/contract.md",
+	"README.md", "../sidecar/README.md",
+}
+
+var yamlBlockRE = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
+
+// TestDocumentedExamplesParse parses every YAML example of the docs as what it
+// shows: pod metadata (its meshprobe annotations are checked as admission would),
+// a list of checks, or the webhook's config file.
+func TestDocumentedExamplesParse(t *testing.T) {
+	seen := 0
+	for _, doc := range documentedExamples {
+		data, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		for i, m := range yamlBlockRE.FindAllSubmatch(data, -1) {
+			block := m[1]
+			t.Run(fmt.Sprintf("%s#%d", strings.TrimPrefix(doc, "../"), i+1), func(t *testing.T) {
+				seen++
+				checkExample(t, block)
+			})
+		}
+	}
+	require.GreaterOrEqual(t, seen, 4, "the docs have fewer YAML examples than expected: is the pattern stale?")
+}
+
+func checkExample(t *testing.T, block []byte) {
+	t.Helper()
+	switch {
+	case strings.HasPrefix(strings.TrimSpace(string(block)), "- "):
+		_, err := spec.Parse(block)
+		require.NoError(t, err, "checks example:\n%s", block)
+	case strings.HasPrefix(string(block), "# /etc/meshprobe/webhook.yaml"):
+		var cfg map[string]any
+		require.NoError(t, yaml.UnmarshalStrict(block, &cfg), "config file example")
+	default:
+		pod := &corev1.Pod{}
+		require.NoError(t, yaml.UnmarshalStrict(block, pod), "example is no pod:\n%s", block)
+		require.NotEmpty(t, pod.Annotations, "pod example without annotations:\n%s", block)
+		for key, value := range pod.Annotations {
+			switch key {
+			case contract.AnnotationChecks:
+				_, err := spec.Parse([]byte(value))
+				require.NoError(t, err, "%s example:\n%s", key, value)
+			default:
+				t.Fatalf("example annotation %s is not checked by this test", key)
+			}
+		}
+	}
+}
