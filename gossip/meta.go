@@ -24,6 +24,8 @@ type Meta struct {
 	Pod       string `json:"pod,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 	Node      string `json:"node,omitempty"`
+	// Zone is the node's topology.kubernetes.io/zone, empty when unknown.
+	Zone string `json:"zone,omitempty"`
 	// OwnerKind and OwnerName name the pod's workload (Deployment, StatefulSet,
 	// DaemonSet), empty when it has none.
 	OwnerKind string `json:"ownerKind,omitempty"`
@@ -65,6 +67,7 @@ const (
 	tagKeys
 	tagTruncated
 	tagLeaving
+	tagZone
 )
 
 // fingerprintLen is the byte length of a key fingerprint on the wire.
@@ -110,7 +113,7 @@ func (m Meta) encode(keys []byte) []byte {
 		{tagPod, m.Pod}, {tagNamespace, m.Namespace}, {tagNode, m.Node},
 		{tagOwnerKind, m.OwnerKind}, {tagOwnerName, m.OwnerName}, {tagApp, m.App},
 		{tagAppVersion, m.AppVersion}, {tagAgent, m.Agent}, {tagRole, m.Role},
-		{tagKeys, string(keys)},
+		{tagKeys, string(keys)}, {tagZone, m.Zone},
 	} {
 		if f.val != "" {
 			out = appendField(out, f.tag, f.val)
@@ -190,6 +193,8 @@ func (m *Meta) setField(tag byte, val []byte) error {
 		m.Truncated = len(val) == 1 && val[0] == 1
 	case tagLeaving:
 		m.Leaving = len(val) == 1 && val[0] == 1
+	case tagZone:
+		m.Zone = s
 	}
 	return nil
 }

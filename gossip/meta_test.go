@@ -15,7 +15,7 @@ func TestMetaRoundTrip(t *testing.T) {
 	}{
 		{"empty", Meta{}},
 		{"full", Meta{
-			Pod: "web-7d9f8-abcde", Namespace: "shop", Node: "node-1", OwnerKind: "Deployment", OwnerName: "web",
+			Pod: "web-7d9f8-abcde", Namespace: "shop", Node: "node-1", Zone: "eu-west-1a", OwnerKind: "Deployment", OwnerName: "web",
 			App: "web", AppVersion: "1.2.3", Agent: "v0.1.0", Role: RoleSidecar,
 			Keys: []string{"0123456789ab", "ba9876543210"}, Leaving: true,
 		}},
