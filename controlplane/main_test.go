@@ -4,10 +4,23 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
+
+// TestMain gives controller-runtime's global logger a sink, as Main does, for
+// the tests that run the program in-process through runArgs (which, like
+// every constructor, leaves process-wide state alone): otherwise
+// controller-runtime prints a "log.SetLogger(...) was never called" stack.
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.FromSlogHandler(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
 
 // runArgs is Main without its process-wide setup (GOGC, signals, global
 // loggers), stopped by ctx: the whole program otherwise.
