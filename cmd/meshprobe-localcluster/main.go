@@ -1,12 +1,14 @@
-// Command meshprobe-localcluster runs a throwaway Kubernetes cluster as local
-// processes (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
+// Command meshprobe-localcluster runs a throwaway Kubernetes cluster on this machine
+// (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler; as root real
+// nodes with the official kubelet, containerd, kube-proxy and CoreDNS, without root a
 // process-based node agent per Node), installs meshprobe from its manifests, and for
 // `demo` adds demo workloads. Ctrl-C tears everything down.
 //
 //	meshprobe-localcluster up   [flags]   cluster + meshprobe; prints the kubeconfig
 //	meshprobe-localcluster demo [flags]   the same plus demo deployments and a guide
 //
-// Internal subcommands, run by the node agent: pod-exec (enter a pod's namespaces and
+// Internal subcommands: node-exec (start a real node's component in its cgroup and
+// network namespace), and for process nodes pod-exec (enter a pod's namespaces and
 // exec a container) and testapp (the meshprobe.io/testapp HTTP server).
 package main
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/kubelet"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/podexec"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/realnode"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/testapp"
 )
 
@@ -31,6 +34,8 @@ func run(args []string) int {
 		return up(args[1:], false)
 	case "demo":
 		return up(args[1:], true)
+	case realnode.ExecSubcommand:
+		return realnode.ExecMain(args[1:], os.Stderr)
 	case podexec.Subcommand:
 		return podexec.Main(args[1:], os.Stderr)
 	case kubelet.TestAppSubcommand:

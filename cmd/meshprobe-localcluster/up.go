@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshprobe/meshprobe/internal/logging"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/demo"
-	"github.com/meshprobe/meshprobe/internal/logging"
 )
 
 type options struct {
@@ -36,7 +36,9 @@ func parseFlags(name string, args []string) (*options, error) {
 	fs.StringVar(&o.cfg.K8sBinDir, "k8s-bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "directory with etcd and kube-* binaries (hack/k8s-binaries.sh prints it) ($KUBEBUILDER_ASSETS)")
 	fs.StringVar(&o.cfg.BinDir, "bin-dir", filepath.Dir(self), "directory with meshprobe's binaries; images map to binaries here")
 	fs.IntVar(&o.cfg.Nodes, "nodes", 2, "number of Nodes")
-	fs.StringVar(&o.cfg.Network, "network", localcluster.NetworkAuto, "pod network: auto, netns (root) or loopback")
+	fs.StringVar(&o.cfg.NodeKind, "node-kind", localcluster.NodesAuto, "nodes: real (kubelet, containerd, kube-proxy; root), process (a stand-in node agent; rootless) or auto (real as root)")
+	fs.StringVar(&o.cfg.ImageDir, "image-dir", "", "image archives (*.tar) that real nodes import; default <bin-dir>/images (make images)")
+	fs.StringVar(&o.cfg.Network, "network", localcluster.NetworkAuto, "pod network of process nodes: auto, netns (root) or loopback")
 	fs.StringVar(&o.cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "pod address range")
 	fs.StringVar(&o.manifests, "manifests", "manifests", "meshprobe's kustomize directory to install (skipped when it has no kustomization.yaml)")
 	fs.StringVar(&o.readyFile, "ready-file", "", "write a JSON description of the running cluster here once it is ready")
@@ -54,6 +56,7 @@ func parseFlags(name string, args []string) (*options, error) {
 // Ready is what --ready-file holds.
 type Ready struct {
 	Kubeconfig string   `json:"kubeconfig"`
+	NodeKind   string   `json:"nodeKind"`
 	Network    string   `json:"network"`
 	DNS        string   `json:"dns"`
 	Nodes      []string `json:"nodes"`
@@ -118,7 +121,7 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 		c.Close()
 		log.Info("torn down")
 	}()
-	log.Info("cluster ready", "took", time.Since(start).Round(time.Millisecond), "network", c.Network, "nodes", c.NodeNames)
+	log.Info("cluster ready", "took", time.Since(start).Round(time.Millisecond), "nodeKind", c.NodeKind, "network", c.Network, "nodes", c.NodeNames)
 	kubeconfig := c.KubeconfigPath
 	if hostAPI := os.Getenv(envHostAPIServer); localcluster.InRootless() && hostAPI != "" {
 		sock, err := serveAPIServerSocket(o.cfg.Dir, strings.TrimPrefix(c.Config.Host, "https://"))
@@ -167,7 +170,7 @@ func writeReady(o *options, c *localcluster.Cluster, kubeconfig string, installe
 		return nil
 	}
 	data, err := json.MarshalIndent(Ready{
-		Kubeconfig: kubeconfig, Network: c.Network, DNS: c.DNSAddr, Nodes: c.NodeNames,
+		Kubeconfig: kubeconfig, NodeKind: c.NodeKind, Network: c.Network, DNS: c.DNSAddr, Nodes: c.NodeNames,
 		Dir: o.cfg.Dir, Meshprobe: installed, PID: os.Getpid(),
 	}, "", "  ")
 	if err != nil {
@@ -181,7 +184,7 @@ func writeReady(o *options, c *localcluster.Cluster, kubeconfig string, installe
 }
 
 func printSummary(w io.Writer, c *localcluster.Cluster, kubeconfig, guide string) {
-	mode := c.Network + " networking"
+	mode := c.NodeKind + " nodes, " + c.Network + " networking"
 	if localcluster.InRootless() {
 		mode += ", rootless: pod IPs live in the cluster's own network namespace; reach pods through the apiserver proxy"
 	}

@@ -2,28 +2,31 @@ package localcluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/meshprobe/meshprobe/internal/testkit/freeport"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/clusterdns"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/kubelet"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/podnet"
+	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/realnode"
 )
 
-// Network modes.
+// Node kinds.
+const (
+	NodesAuto    = "auto"    // real as root, else process
+	NodesReal    = "real"    // the official kubelet, containerd and kube-proxy (root)
+	NodesProcess = "process" // the process-based stand-in (package kubelet), for rootless runs
+)
+
+// Network modes of process nodes.
 const (
 	NetworkAuto     = "auto"     // netns when root and iproute2 is there, else loopback
 	NetworkNetns    = "netns"    // a network namespace per pod (root)
@@ -32,20 +35,29 @@ const (
 
 // Config describes the cluster to start.
 type Config struct {
-	// K8sBinDir holds etcd and the kube-* binaries ($KUBEBUILDER_ASSETS).
+	// K8sBinDir holds etcd and the kube-* binaries ($KUBEBUILDER_ASSETS); for real
+	// nodes also kubelet and kube-proxy (hack/k8s-binaries.sh --node).
 	K8sBinDir string
-	// BinDir holds meshprobe's binaries; container images map to binaries here, and
-	// BinDir/meshprobe-localcluster is the pod-exec helper and the test app.
+	// BinDir holds meshprobe's binaries; BinDir/meshprobe-localcluster is the
+	// node-exec helper of real nodes, and the pod-exec helper and test app of
+	// process nodes, whose container images map to binaries here.
 	BinDir string
-	// Helper overrides the path of the pod-exec/testapp helper (tests use themselves).
+	// Helper overrides the path of the meshprobe-localcluster helper (tests use themselves).
 	Helper string
-	// Dir is the state directory (certificates, logs, pod files). Required.
+	// Dir is the state directory (certificates, logs, node files). Required.
 	Dir string
 	// Nodes is the number of Nodes (default 2), named localnode-1, localnode-2, ...
 	Nodes int
-	// Network is NetworkAuto (default), NetworkNetns or NetworkLoopback.
+	// NodeKind is NodesAuto (default), NodesReal or NodesProcess.
+	NodeKind string
+	// ImageDir holds the image archives (*.tar, from `make images`) that real nodes
+	// import (default BinDir/images).
+	ImageDir string
+	// Network is NetworkAuto (default), NetworkNetns or NetworkLoopback, for process
+	// nodes; real nodes always run in network namespaces.
 	Network string
-	// ClusterCIDR is the pod range (default 10.244.0.0/16).
+	// ClusterCIDR is the cluster's range (default 10.244.0.0/16). Process nodes give
+	// all of it to pods; real nodes split it (see realLayout).
 	ClusterCIDR string
 	// Logger receives progress and agent logs.
 	Logger *slog.Logger
@@ -60,18 +72,24 @@ type Cluster struct {
 	KubeconfigPath string
 	// Client is an admin clientset.
 	Client kubernetes.Interface
-	// Network is the pod network mode in use.
+	// NodeKind is NodesReal or NodesProcess.
+	NodeKind string
+	// Network is the pod network: "cni" on real nodes, else the process nodes' mode.
 	Network string
 	// NodeNames are the registered Nodes.
 	NodeNames []string
-	// DNS is the cluster DNS server, listening on DNSAddr (UDP and TCP).
-	DNS     *clusterdns.Server
+	// DNSAddr is the cluster DNS server's address (host:port).
 	DNSAddr string
 
-	cfg      Config
-	net      podnet.Network
+	cfg    Config
+	net    podnet.Network
+	cancel context.CancelFunc
+	// process nodes
+	dns      *clusterdns.Server
 	kubelets []*kubelet.Kubelet
-	cancel   context.CancelFunc
+	// real nodes
+	id    string
+	nodes []*realnode.Node
 }
 
 // Start brings the cluster up. On error, whatever was started is stopped again.
@@ -80,8 +98,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	c := &Cluster{cfg: cfg, cancel: cancel}
-	if err := c.start(ctx, runCtx); err != nil {
+	c := &Cluster{cfg: cfg, cancel: cancel, NodeKind: cfg.NodeKind}
+	start := c.startProcessNodes
+	if cfg.NodeKind == NodesReal {
+		start = c.startRealNodes
+	}
+	if err := start(ctx, runCtx); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -104,14 +126,14 @@ func (cfg *Config) defaults() error {
 	if cfg.Helper == "" {
 		cfg.Helper = filepath.Join(cfg.BinDir, "meshprobe-localcluster")
 	}
-	if cfg.Network == "" || cfg.Network == NetworkAuto {
-		cfg.Network = NetworkLoopback
-		if _, err := exec.LookPath("ip"); err == nil && os.Geteuid() == 0 {
-			cfg.Network = NetworkNetns
-		}
+	if cfg.ImageDir == "" {
+		cfg.ImageDir = filepath.Join(cfg.BinDir, "images")
 	}
-	if cfg.Network != NetworkNetns && cfg.Network != NetworkLoopback {
-		return fmt.Errorf("localcluster: network %q: want auto, netns or loopback", cfg.Network)
+	if err := cfg.nodeKind(); err != nil {
+		return err
+	}
+	if err := cfg.network(); err != nil {
+		return err
 	}
 	if cfg.Network == NetworkNetns {
 		cidr, err := freeClusterCIDR(cfg.ClusterCIDR)
@@ -126,133 +148,72 @@ func (cfg *Config) defaults() error {
 	return os.MkdirAll(cfg.Dir, 0o755)
 }
 
-func (c *Cluster) start(ctx, runCtx context.Context) error {
-	log := c.cfg.Logger
-	if err := c.startNetwork(); err != nil {
-		return err
+func (cfg *Config) nodeKind() error {
+	switch cfg.NodeKind {
+	case "", NodesAuto:
+		cfg.NodeKind = NodesProcess
+		if os.Geteuid() == 0 && !InRootless() {
+			cfg.NodeKind = NodesReal
+		}
+	case NodesReal, NodesProcess:
+	default:
+		return fmt.Errorf("localcluster: node kind %q: want auto, real or process", cfg.NodeKind)
 	}
-	gw := net.ParseIP(c.net.Gateway())
-	log.Info("starting control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)", "network", c.Network)
-	cp, err := controlplane.Start(ctx, controlplane.Config{
-		BinDir: c.cfg.K8sBinDir, Dir: filepath.Join(c.cfg.Dir, "controlplane"),
-		BindAddress: gw, ControllerManager: true, Scheduler: true,
-		ClusterCIDR: c.cfg.ClusterCIDR, Logger: log,
-	})
-	if err != nil {
-		return err
+	if cfg.NodeKind == NodesReal {
+		if err := realnode.CheckHost(); err != nil {
+			return fmt.Errorf("localcluster: real nodes: %w (or run process nodes: --node-kind process)", err)
+		}
 	}
-	c.ControlPlane, c.Config, c.KubeconfigPath = cp, cp.Config, cp.KubeconfigPath
-	if c.Client, err = kubernetes.NewForConfig(cp.Config); err != nil {
-		return err
-	}
-	if err := c.startDNS(runCtx); err != nil {
-		return err
-	}
-	return c.startNodes(ctx, runCtx)
+	return nil
 }
 
-func (c *Cluster) startNetwork() error {
-	c.Network = c.cfg.Network
-	if c.Network == NetworkLoopback {
-		c.net = podnet.Loopback{}
+func (cfg *Config) network() error {
+	if cfg.NodeKind == NodesReal {
+		if cfg.Network != "" && cfg.Network != NetworkAuto && cfg.Network != NetworkNetns {
+			return fmt.Errorf("localcluster: network %q: real nodes always use network namespaces", cfg.Network)
+		}
+		cfg.Network = NetworkNetns
 		return nil
 	}
-	id := make([]byte, 3)
-	_, _ = rand.Read(id)
-	b, err := podnet.NewBridge(hex.EncodeToString(id), c.cfg.ClusterCIDR)
-	if err != nil {
-		return fmt.Errorf("localcluster: %w", err)
-	}
-	c.net = b
-	return nil
-}
-
-func (c *Cluster) startDNS(ctx context.Context) error {
-	addr := net.JoinHostPort(c.net.Gateway(), "53")
-	if c.Network == NetworkLoopback {
-		port, err := freeport.Pick("127.0.0.1", true)
-		if err != nil {
-			return err
+	if cfg.Network == "" || cfg.Network == NetworkAuto {
+		cfg.Network = NetworkLoopback
+		if _, err := exec.LookPath("ip"); err == nil && os.Geteuid() == 0 {
+			cfg.Network = NetworkNetns
 		}
-		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	dns, err := clusterdns.Start(ctx, clusterdns.Config{
-		Addr: addr, Client: c.Client, APIServerIP: c.net.Gateway(), Logger: c.cfg.Logger,
-	})
-	if err != nil {
-		return fmt.Errorf("localcluster: %w", err)
+	if cfg.Network != NetworkNetns && cfg.Network != NetworkLoopback {
+		return fmt.Errorf("localcluster: network %q: want auto, netns or loopback", cfg.Network)
 	}
-	c.DNS, c.DNSAddr = dns, addr
 	return nil
 }
 
-func (c *Cluster) startNodes(ctx, runCtx context.Context) error {
-	host, port, err := net.SplitHostPort(trimScheme(c.Config.Host))
-	if err != nil {
-		return err
-	}
-	for i := 1; i <= c.cfg.Nodes; i++ {
-		name := fmt.Sprintf("localnode-%d", i)
-		c.cfg.Logger.Info("registering node", "node", name)
-		k, err := kubelet.Start(runCtx, kubelet.Config{
-			NodeName: name, Client: c.Client, Network: c.net,
-			Images:     kubelet.Images{BinDir: c.cfg.BinDir, Helper: c.cfg.Helper},
-			Dir:        filepath.Join(c.cfg.Dir, "nodes", name),
-			Nameserver: c.net.Gateway(), APIServerHost: host, APIServerPort: port,
-			CA: c.ControlPlane.CA, Resolve: c.DNS.Lookup,
-			// A user namespace maps only the caller's uid: runAsUser cannot be honoured.
-			IgnoreRunAsUser: InRootless(),
-			Logger:          c.cfg.Logger.With("component", "kubelet"),
-		})
-		if err != nil {
-			return fmt.Errorf("localcluster: %w", err)
-		}
-		c.kubelets = append(c.kubelets, k)
-		c.NodeNames = append(c.NodeNames, name)
-	}
-	_ = ctx
-	return nil
-}
-
-// Close stops every pod process, the node agents, DNS, the control plane and the
-// pod network, in that order.
+// Close stops every pod, the nodes, the control plane and the network, in that order.
 func (c *Cluster) Close() {
-	for _, k := range c.kubelets {
-		k.Close()
-	}
-	if c.DNS != nil {
-		c.DNS.Close()
-	}
+	c.stopNodes()
 	c.cancel()
 	if c.ControlPlane != nil {
 		c.ControlPlane.Stop()
 	}
 	if c.net != nil {
 		if err := c.net.Close(); err != nil {
-			c.cfg.Logger.Warn("removing pod network", "err", err)
+			c.cfg.Logger.Warn("removing the network", "err", err)
+		}
+	}
+	if c.id != "" {
+		if err := realnode.Release(c.id, c.cfg.Dir); err != nil {
+			c.cfg.Logger.Warn("cleaning up the real nodes", "err", err)
 		}
 	}
 }
 
-// LogPath returns the log file of a container of a running pod, if it runs here.
-func (c *Cluster) LogPath(namespace, pod, container string) (string, bool) {
+func (c *Cluster) stopNodes() {
 	for _, k := range c.kubelets {
-		if p, ok := k.LogPath(namespace, pod, container); ok {
-			if _, err := os.Stat(p); err == nil {
-				return p, true
-			}
-		}
+		k.Close()
 	}
-	return "", false
-}
-
-func trimScheme(u string) string {
-	for _, p := range []string{"https://", "http://"} {
-		if len(u) > len(p) && u[:len(p)] == p {
-			return u[len(p):]
-		}
+	if c.dns != nil {
+		c.dns.Close()
 	}
-	return u
+	c.stopRealNodes()
 }
 
 // WriteHostKubeconfig writes an admin kubeconfig whose server is hostAddr (a relay to
@@ -270,3 +231,12 @@ func (c *Cluster) WriteHostKubeconfig(path, hostAddr string) (string, error) {
 // PodsReachableFromHost reports whether the host's processes can connect to pod IPs
 // (false in the rootless mode, where the pod network is in a namespace of its own).
 func (c *Cluster) PodsReachableFromHost() bool { return !InRootless() }
+
+func trimScheme(u string) string {
+	for _, p := range []string{"https://", "http://"} {
+		if len(u) > len(p) && u[:len(p)] == p {
+			return u[len(p):]
+		}
+	}
+	return u
+}

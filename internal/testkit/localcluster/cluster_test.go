@@ -55,6 +55,7 @@ func startCluster(t *testing.T, network string) *localcluster.Cluster {
 	var logs strings.Builder
 	c, err := localcluster.Start(t.Context(), localcluster.Config{
 		K8sBinDir: assets, BinDir: t.TempDir(), Helper: os.Args[0], Dir: dir, Network: network,
+		NodeKind:    localcluster.NodesProcess,
 		ClusterCIDR: "10.247.0.0/16",
 		Logger:      slog.New(slog.NewTextHandler(&lockedWriter{b: &logs}, nil)),
 	})

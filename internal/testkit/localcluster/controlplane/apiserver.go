@@ -78,7 +78,7 @@ func (cp *ControlPlane) waitAPIServer(ctx context.Context, p *Process) error {
 		return fmt.Errorf("building apiserver transport: %w", err)
 	}
 	client := &http.Client{Transport: transport}
-	return waitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
+	return WaitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.Config.Host+"/readyz", nil)
 		if err != nil {
 			return err

@@ -73,8 +73,8 @@ func (cp *ControlPlane) startComponent(ctx context.Context, name string, args fu
 			return nil, err
 		}
 		cp.cfg.Logger.Info("waiting for "+name, "healthz", port)
-		return p, waitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
-			return httpOK(ctx, insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", port))
+		return p, WaitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
+			return GetOK(ctx, insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", port))
 		})
 	})
 	if err != nil {

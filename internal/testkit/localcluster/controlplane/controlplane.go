@@ -123,8 +123,9 @@ func (cp *ControlPlane) startWithRetry(ctx context.Context, name string, attempt
 	return nil, lastErr
 }
 
-// waitReady polls check until it succeeds, the process exits, or the timeout passes.
-func waitReady(ctx context.Context, p *Process, timeout time.Duration, check func(context.Context) error) error {
+// WaitReady polls check (each call bounded to 2 s) until it succeeds, the process
+// exits, or the timeout passes; its errors carry the last lines of the process log.
+func WaitReady(ctx context.Context, p *Process, timeout time.Duration, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)

@@ -39,14 +39,15 @@ func (cp *ControlPlane) startEtcd(ctx context.Context) error {
 			return nil, err
 		}
 		cp.etcdURL = client
-		return p, waitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
-			return httpOK(ctx, http.DefaultClient, client+"/health")
+		return p, WaitReady(ctx, p, cp.cfg.StartTimeout, func(ctx context.Context) error {
+			return GetOK(ctx, http.DefaultClient, client+"/health")
 		})
 	})
 	return err
 }
 
-func httpOK(ctx context.Context, c *http.Client, url string) error {
+// GetOK GETs url with c and fails unless the answer is 200 OK.
+func GetOK(ctx context.Context, c *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
