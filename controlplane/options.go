@@ -135,7 +135,7 @@ type controlPlaneOptions struct {
 	gossipBindAddr string
 	gossipKeyDir   string
 
-	te         thousandeyes.Options
+	te         thousandeyes.Config
 	gossipKeys gossipkeys.Config
 	trust      trustOptions // trust.go: missed injections, built-in webhook certificates
 }
@@ -156,7 +156,7 @@ func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.gossip, "gossip", true, "run a gossip seed member (needed by the heartbeat mesh counts and the gossip-key task)")
 	fs.StringVar(&c.gossipBindAddr, "gossip-bind-address", "0.0.0.0", "address the control plane's gossip member binds (its port is --gossip-port)")
 	fs.StringVar(&c.gossipKeyDir, "gossip-key-dir", envOr(contract.EnvGossipKeyDir, contract.DefaultGossipKeyDir), "directory with the gossip key file \""+contract.GossipKeySecretKey+"\" (the mounted "+contract.GossipKeySecretName+" Secret)")
-	c.te = thousandeyes.DefaultOptions()
+	c.te = thousandeyes.DefaultConfig()
 	c.te.LoadEnv(os.Getenv)
 	c.te.RegisterFlags(fs)
 	c.gossipKeys = gossipkeys.DefaultConfig()

@@ -80,7 +80,7 @@ func serve(log *slog.Logger, f flags) error {
 	if err != nil {
 		return err
 	}
-	fk := tefake.New(tefake.Options{Token: tok, AccountGroups: strings.Split(f.groups, ","), Limit: f.limit, Window: f.window, Prefix: f.prefix})
+	fk := tefake.New(tefake.Config{Token: tok, AccountGroups: strings.Split(f.groups, ","), Limit: f.limit, Window: f.window, Prefix: f.prefix})
 	mux := http.NewServeMux()
 	mux.Handle("/_fake/", fk.AdminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

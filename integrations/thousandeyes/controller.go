@@ -19,7 +19,7 @@ import (
 type Controller struct {
 	log     *slog.Logger
 	kube    kubernetes.Interface
-	opts    Options
+	cfg     Config
 	metrics *metrics
 
 	running   atomic.Bool
@@ -44,16 +44,16 @@ const heartbeatEvery = 5 * time.Second
 const cacheSyncGrace = 2 * time.Minute
 
 // New returns a controller. It registers its metrics with reg (reusing them when
-// already registered). It returns ErrNotConfigured when opts has no token.
-func New(log *slog.Logger, reg prometheus.Registerer, kube kubernetes.Interface, opts Options) (*Controller, error) {
-	if err := opts.validate(); err != nil {
+// already registered). It returns ErrNotConfigured when cfg has no token.
+func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus.Registerer) (*Controller, error) {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("thousandeyes: registering metrics: %w", err)
 	}
-	return &Controller{log: log.With("component", "thousandeyes"), kube: kube, opts: opts, metrics: m}, nil
+	return &Controller{log: log.With("component", "thousandeyes"), kube: kube, cfg: cfg, metrics: m}, nil
 }
 
 // Run syncs until ctx is cancelled (leadership lost), then stops its informer
@@ -80,7 +80,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		return err
 	}
 	c.synced.Store(true)
-	c.log.Info("ThousandEyes sync started", "selector", c.opts.Selector, "namespace", c.opts.Namespace, "resync", c.opts.Resync)
+	c.log.Info("ThousandEyes sync started", "selector", c.cfg.Selector, "namespace", c.cfg.Namespace, "resync", c.cfg.Resync)
 	c.loop(ctx, rt)
 	c.log.Info("ThousandEyes sync stopped")
 	return nil
@@ -94,7 +94,7 @@ func (c *Controller) loop(ctx context.Context, rt *runtime) {
 	next := time.NewTimer(0) // the first pass runs at once
 	defer next.Stop()
 	var firstKick time.Time
-	retry := c.opts.RetryMin
+	retry := c.cfg.RetryMin
 	for {
 		c.beat.Store(time.Now().UnixNano())
 		select {
@@ -107,7 +107,7 @@ func (c *Controller) loop(ctx context.Context, rt *runtime) {
 				firstKick = time.Now()
 			}
 			// Wait for quiet, but never longer than 5 debounce periods in all.
-			wait := min(c.opts.Debounce, time.Until(firstKick.Add(5*c.opts.Debounce)))
+			wait := min(c.cfg.Debounce, time.Until(firstKick.Add(5*c.cfg.Debounce)))
 			next.Reset(max(wait, 0))
 			continue
 		case <-next.C:
@@ -116,11 +116,11 @@ func (c *Controller) loop(ctx context.Context, rt *runtime) {
 		if err := c.pass(ctx, rt); err != nil && ctx.Err() == nil {
 			c.log.Warn("ThousandEyes sync pass failed; retrying", "in", retry, "err", err)
 			next.Reset(retry)
-			retry = min(2*retry, c.opts.RetryMax)
+			retry = min(2*retry, c.cfg.RetryMax)
 			continue
 		}
-		retry = c.opts.RetryMin
-		next.Reset(c.opts.Resync)
+		retry = c.cfg.RetryMin
+		next.Reset(c.cfg.Resync)
 	}
 }
 
@@ -132,7 +132,7 @@ func (c *Controller) pass(ctx context.Context, rt *runtime) error {
 		c.passStart.Store(0)
 	}()
 	sources, objs := rt.sources()
-	pctx, cancel := context.WithTimeout(ctx, c.opts.PassTimeout)
+	pctx, cancel := context.WithTimeout(ctx, c.cfg.PassTimeout)
 	res := rt.rec.Sync(pctx, sources)
 	cancel()
 	c.metrics.observePass(res)
@@ -182,7 +182,7 @@ func (c *Controller) Healthy() error {
 		return nil
 	}
 	if start := c.passStart.Load(); start != 0 {
-		if d := now.Sub(time.Unix(0, start)); d > c.opts.PassTimeout+time.Minute {
+		if d := now.Sub(time.Unix(0, start)); d > c.cfg.PassTimeout+time.Minute {
 			return fmt.Errorf("thousandeyes: sync pass stuck for %v", d.Round(time.Second))
 		}
 		return nil

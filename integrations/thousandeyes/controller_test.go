@@ -24,8 +24,8 @@ import (
 
 const waitFor = 30 * time.Second
 
-func testOptions(url string) Options {
-	o := DefaultOptions()
+func testConfig(url string) Config {
+	o := DefaultConfig()
 	o.APIURL, o.Token = url, "tok"
 	o.Debounce, o.RetryMin, o.RetryMax = 100*time.Millisecond, 200*time.Millisecond, time.Second
 	o.RateWindow = time.Second
@@ -87,11 +87,11 @@ func hasEvent(events []string, reason, substr string) bool {
 func TestControllerAgainstAPIServer(t *testing.T) {
 	env := testenv.Start(t)
 	kube := env.Client
-	fk := tefake.New(tefake.Options{Token: "tok", Window: time.Second})
+	fk := tefake.New(tefake.Config{Token: "tok", Window: time.Second})
 	srv := httptest.NewServer(fk)
 	t.Cleanup(srv.Close)
 	reg := prometheus.NewRegistry()
-	ctl, err := New(slog.New(slog.DiscardHandler), reg, kube, testOptions(srv.URL+"/v7"))
+	ctl, err := New(testConfig(srv.URL+"/v7"), kube, slog.New(slog.DiscardHandler), reg)
 	require.NoError(t, err)
 	require.Error(t, ctl.Healthy(), "not healthy before Run")
 

@@ -4,10 +4,10 @@
 //
 // The controller runs on the elected leader only:
 //
-//	opts := thousandeyes.DefaultOptions()
-//	opts.RegisterFlags(flag.CommandLine)      // --thousandeyes-* flags
-//	opts.LoadEnv(os.Getenv)                   // TE_API_URL, TE_API_TOKEN(_FILE), TE_AID
-//	ctl, err := thousandeyes.New(logger, registerer, kubeClient, opts)
+//	cfg := thousandeyes.DefaultConfig()
+//	cfg.RegisterFlags(flag.CommandLine)      // --thousandeyes-* flags
+//	cfg.LoadEnv(os.Getenv)                   // TE_API_URL, TE_API_TOKEN(_FILE), TE_AID
+//	ctl, err := thousandeyes.New(cfg, kubeClient, logger, registerer)
 //	if errors.Is(err, thousandeyes.ErrNotConfigured) { /* no token: sync disabled */ }
 //	go ctl.Run(leaderCtx)   // returns nil when leaderCtx is cancelled
 //	readiness: ctl.Healthy()

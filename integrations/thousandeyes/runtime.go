@@ -45,28 +45,28 @@ type parsed struct {
 }
 
 func (c *Controller) newRuntime() (*runtime, error) {
-	token, err := c.opts.token()
+	token, err := c.cfg.token()
 	if err != nil {
 		return nil, err
 	}
 	api, err := client.New(client.Config{
-		BaseURL: c.opts.APIURL, Token: token, AID: c.opts.AID, HTTPClient: c.opts.HTTPClient,
-		Timeout: c.opts.RequestTimeout, BudgetShare: c.opts.BudgetShare, OrgLimit: c.opts.OrgLimit,
-		Window: c.opts.RateWindow, Observe: c.metrics.observeAPI, Logger: c.log,
+		BaseURL: c.cfg.APIURL, Token: token, AID: c.cfg.AID, HTTPClient: c.cfg.HTTPClient,
+		Timeout: c.cfg.RequestTimeout, BudgetShare: c.cfg.BudgetShare, OrgLimit: c.cfg.OrgLimit,
+		Window: c.cfg.RateWindow, Observe: c.metrics.observeAPI, Logger: c.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("thousandeyes: %w", err)
 	}
 	rt := &runtime{
 		c: c, kicks: controlloop.NewKicker(),
-		rec: reconciler.New(api, c.log, reconciler.Options{
-			Prune: c.opts.Prune, AdoptByURL: c.opts.AdoptByURL, WriteTimeout: c.opts.RequestTimeout,
-		}),
+		rec: reconciler.New(reconciler.Config{
+			Prune: c.cfg.Prune, AdoptByURL: c.cfg.AdoptByURL, WriteTimeout: c.cfg.RequestTimeout,
+		}, api, c.log),
 		parsed: map[string]parsed{}, tombstones: map[string]*config.File{}, reported: map[string]string{},
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
-		informers.WithNamespace(c.opts.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.opts.Selector }))
+		informers.WithNamespace(c.cfg.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.cfg.Selector }))
 	rt.configMaps = factory.Core().V1().ConfigMaps()
 	rt.term = controlloop.Term{Factories: []informers.SharedInformerFactory{factory}}
 	return rt, nil

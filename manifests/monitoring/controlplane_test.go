@@ -53,7 +53,7 @@ type controlPlane struct {
 func startControlPlane(t *testing.T, env *testenv.Env, bin, block, keyDir, logDir string) *controlPlane {
 	t.Helper()
 	ip := block + "10"
-	te := httptest.NewServer(tefake.New(tefake.Options{Token: teToken}))
+	te := httptest.NewServer(tefake.New(tefake.Config{Token: teToken}))
 	t.Cleanup(te.Close)
 	certPEM, keyPEM, _ := selfSigned(t, net.ParseIP(ip), 24*time.Hour)
 	certDir := t.TempDir()

@@ -78,14 +78,14 @@ func countRequests(reqs []tefake.Request, window time.Duration) benchCounts {
 // window, and the 429s (target: 0).
 func BenchmarkSync500(b *testing.B) {
 	for b.Loop() {
-		fk := tefake.New(tefake.Options{Token: "tok", Limit: benchLimit, Window: benchWindowScaled})
+		fk := tefake.New(tefake.Config{Token: "tok", Limit: benchLimit, Window: benchWindowScaled})
 		srv := httptest.NewServer(fk)
 		api, err := client.New(client.Config{BaseURL: srv.URL + "/v7", Token: "tok", BudgetShare: benchShare,
 			OrgLimit: benchLimit, Window: benchWindowScaled, MaxJitter: 50 * time.Millisecond})
 		if err != nil {
 			b.Fatal(err)
 		}
-		rec := New(api, slog.New(slog.DiscardHandler), Options{})
+		rec := New(Config{}, api, slog.New(slog.DiscardHandler))
 		start := time.Now()
 		if err := rec.Sync(b.Context(), benchSources(b, false)).Err(); err != nil {
 			b.Fatal(err)
@@ -121,14 +121,14 @@ func BenchmarkSync500(b *testing.B) {
 // BenchmarkNoopPass500 measures the CPU and memory of a no-op pass over 500
 // tests (one list, planning, zero writes), without rate limiting.
 func BenchmarkNoopPass500(b *testing.B) {
-	fk := tefake.New(tefake.Options{Token: "tok", Limit: -1})
+	fk := tefake.New(tefake.Config{Token: "tok", Limit: -1})
 	srv := httptest.NewServer(fk)
 	defer srv.Close()
 	api, err := client.New(client.Config{BaseURL: srv.URL + "/v7", Token: "tok", BudgetShare: 1, OrgLimit: 1 << 20, Window: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec := New(api, slog.New(slog.DiscardHandler), Options{})
+	rec := New(Config{}, api, slog.New(slog.DiscardHandler))
 	sources := benchSources(b, false)
 	if err := rec.Sync(b.Context(), sources).Err(); err != nil {
 		b.Fatal(err)

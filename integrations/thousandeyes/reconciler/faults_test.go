@@ -21,7 +21,7 @@ func TestListFailureWritesNothing(t *testing.T) {
 		"timeout": {Method: http.MethodGet, Path: "/tests/http-server", Delay: 5 * time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, Options{Prune: true})
+			e := newEnv(t, Config{Prune: true})
 			e.fk.AddFault(fault)
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
@@ -33,10 +33,10 @@ func TestListFailureWritesNothing(t *testing.T) {
 		})
 	}
 	t.Run("401", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		bad, err := client.New(client.Config{BaseURL: e.api.BaseURL(), Token: "wrong"})
 		require.NoError(t, err)
-		res := New(bad, e.rec.log, Options{}).Sync(t.Context(), []Source{src(t, "a", "te", yamlTests("app", 1, ""))})
+		res := New(Config{}, bad, e.rec.log).Sync(t.Context(), []Source{src(t, "a", "te", yamlTests("app", 1, ""))})
 		require.True(t, client.IsUnauthorized(res.ListErr), "%v", res.ListErr)
 		assert.Contains(t, res.ListErr.Error(), "Invalid access token")
 		assert.Equal(t, 0, e.writes())
@@ -46,7 +46,7 @@ func TestListFailureWritesNothing(t *testing.T) {
 // A lost create response (the test exists, the client saw a 502) must not turn
 // into a duplicate: the next pass finds the marker.
 func TestLostCreateResponseNoDuplicate(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	e.fk.AddFault(tefake.Fault{Method: http.MethodPost, Status: http.StatusBadGateway, AfterHandle: true, Times: 2})
 	s := src(t, "a", "te", yamlTests("app", 4, ""))
 	res := e.sync(s)
@@ -62,7 +62,7 @@ func TestLostCreateResponseNoDuplicate(t *testing.T) {
 // and passes converge once it passes. POSTs rejected with 429 are not retried in
 // the pass; the next pass lists and creates what is still missing.
 func Test429StormConverges(t *testing.T) {
-	e := newEnv(t, Options{Prune: true})
+	e := newEnv(t, Config{Prune: true})
 	e.fk.AddFault(tefake.Fault{Status: http.StatusTooManyRequests, Every: 2, Times: 6})
 	s := src(t, "a", "te", yamlTests("app", 6, "prune: true\n"))
 	converged := false
@@ -87,7 +87,7 @@ func Test429StormConverges(t *testing.T) {
 // Cancelling a pass (leadership lost) lets the write in flight finish and starts
 // no other.
 func TestCancelledPassFinishesWriteInFlight(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	e.fk.AddFault(tefake.Fault{Method: http.MethodPost, Delay: 300 * time.Millisecond, AfterHandle: true, Times: 1})
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)

@@ -25,9 +25,9 @@ type env struct {
 
 // newEnv starts a fake with a one-second rate-limit window and a client paced
 // to half of it, so tests run fast but still go through the real limiter.
-func newEnv(t *testing.T, opts Options) *env {
+func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	fk := tefake.New(tefake.Options{Token: "tok", Window: time.Second})
+	fk := tefake.New(tefake.Config{Token: "tok", Window: time.Second})
 	srv := httptest.NewServer(fk)
 	t.Cleanup(srv.Close)
 	api, err := client.New(client.Config{
@@ -35,7 +35,7 @@ func newEnv(t *testing.T, opts Options) *env {
 		RetryBackoff: 10 * time.Millisecond, MaxJitter: 50 * time.Millisecond, Timeout: 2 * time.Second,
 	})
 	require.NoError(t, err)
-	return &env{t: t, fk: fk, api: api, rec: New(api, slog.New(slog.DiscardHandler), opts)}
+	return &env{t: t, fk: fk, api: api, rec: New(cfg, api, slog.New(slog.DiscardHandler))}
 }
 
 func (e *env) sync(sources ...Source) Result {

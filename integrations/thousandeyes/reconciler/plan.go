@@ -12,7 +12,7 @@ import (
 
 // plan is one pass's view of the account and the actions it decides on.
 type plan struct {
-	opts    Options
+	cfg     Config
 	owned   map[string][]client.HTTPServerTest // marker ID -> tests, by testId
 	markers map[string]Marker                  // testId -> marker
 	unowned []client.HTTPServerTest
@@ -28,9 +28,9 @@ type plan struct {
 	delta     int // change in the number of owned tests by this pass's writes
 }
 
-func newPlan(opts Options, actual []client.HTTPServerTest) *plan {
+func newPlan(cfg Config, actual []client.HTTPServerTest) *plan {
 	p := &plan{
-		opts: opts, owned: map[string][]client.HTTPServerTest{}, markers: map[string]Marker{},
+		cfg: cfg, owned: map[string][]client.HTTPServerTest{}, markers: map[string]Marker{},
 		byName: map[string]client.HTTPServerTest{}, urlCount: map[string]int{}, claimed: map[string]string{},
 		declared: map[string]bool{}, adopted: map[string]bool{}, live: map[string]bool{},
 		deletedBy: map[string]Source{}, res: Result{Sources: map[string]*SourceResult{}},
@@ -110,7 +110,7 @@ func (p *plan) declare(ctx context.Context, n *names, pass uint64, s Source) {
 		req.Description = &desc
 		p.planTest(r, where, id, hash, req)
 	}
-	if s.File.Prune || p.opts.Prune {
+	if s.File.Prune || p.cfg.Prune {
 		p.prune(r, key, mine)
 	}
 }
@@ -126,7 +126,7 @@ func (p *plan) planTest(r *SourceResult, where, id, hash string, req *client.HTT
 		}
 		return
 	}
-	if p.opts.AdoptByURL {
+	if p.cfg.AdoptByURL {
 		if cand, ok := p.adoptable(req.URL); ok {
 			p.adopted[cand.TestID] = true
 			p.add(r, &Action{Op: OpAdopt, TestName: req.TestName, TestID: cand.TestID, Reason: "unmarked test with the same URL", req: req})
@@ -235,7 +235,7 @@ func (p *plan) orphans() {
 		if known && src.File != nil {
 			r.DryRun = src.File.DryRun
 		}
-		if !p.opts.Prune && !(known && src.File != nil && src.File.Prune) {
+		if !p.cfg.Prune && !(known && src.File != nil && src.File.Prune) {
 			continue
 		}
 		for _, t := range tests {

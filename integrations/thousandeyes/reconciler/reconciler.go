@@ -12,8 +12,8 @@ import (
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
 )
 
-// Options tunes a Reconciler.
-type Options struct {
+// Config tunes a Reconciler.
+type Config struct {
 	// Prune deletes owned tests that are no longer declared for every ConfigMap,
 	// and those of ConfigMaps that no longer exist, as if each had prune: true.
 	Prune bool
@@ -31,20 +31,20 @@ type Options struct {
 type Reconciler struct {
 	api   API
 	log   *slog.Logger
-	opts  Options
+	cfg   Config
 	names *names
 	pass  atomic.Uint64
 }
 
 // New returns a Reconciler writing through api.
-func New(api API, log *slog.Logger, opts Options) *Reconciler {
-	if opts.NameCacheTTL <= 0 {
-		opts.NameCacheTTL = 10 * time.Minute
+func New(cfg Config, api API, log *slog.Logger) *Reconciler {
+	if cfg.NameCacheTTL <= 0 {
+		cfg.NameCacheTTL = 10 * time.Minute
 	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = 30 * time.Second
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
 	}
-	return &Reconciler{api: api, log: log, opts: opts, names: &names{api: api, ttl: opts.NameCacheTTL}}
+	return &Reconciler{api: api, log: log, cfg: cfg, names: &names{api: api, ttl: cfg.NameCacheTTL}}
 }
 
 // Sync runs one pass over sources: one list call, then the writes it plans.
@@ -56,7 +56,7 @@ func (r *Reconciler) Sync(ctx context.Context, sources []Source) Result {
 	if err != nil {
 		return Result{ListErr: fmt.Errorf("listing tests, pass aborted with no writes: %w", err)}
 	}
-	p := newPlan(r.opts, actual)
+	p := newPlan(r.cfg, actual)
 	sources = append([]Source(nil), sources...)
 	sort.Slice(sources, func(i, j int) bool { return sources[i].Key() < sources[j].Key() })
 	p.countURLs(sources)
@@ -111,7 +111,7 @@ func (r *Reconciler) perform(ctx context.Context, p *plan, key string, a *Action
 		a.Err = fmt.Errorf("%s %q: not attempted: %w", a.Op, a.TestName, err)
 		return
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.WriteTimeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.WriteTimeout)
 	defer cancel()
 	a.Err = r.write(wctx, a)
 	if a.Err != nil {

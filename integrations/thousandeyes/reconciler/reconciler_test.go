@@ -33,7 +33,7 @@ httpTests:
 `
 
 func TestFirstSyncAndNoopResync(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	sources := []Source{src(t, "shop", "te", shop), src(t, "blog", "te", yamlTests("blog", 2, ""))}
 	res := e.sync(sources...)
 	require.NoError(t, res.Err())
@@ -63,7 +63,7 @@ func TestFirstSyncAndNoopResync(t *testing.T) {
 }
 
 func TestOneChangedFieldIsOnePUT(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	require.NoError(t, e.sync(src(t, "shop", "te", shop)).Err())
 	before := e.byName()["shop front"]
 	e.fk.ResetLog()
@@ -85,7 +85,7 @@ func TestOneChangedFieldIsOnePUT(t *testing.T) {
 }
 
 func TestRemovingTheLastHeaderClearsIt(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	require.NoError(t, e.sync(src(t, "shop", "te", shop)).Err())
 	require.Equal(t, []string{"X-Probe: meshprobe"}, e.byName()["shop front"].Headers)
 
@@ -100,7 +100,7 @@ func TestRemovingTheLastHeaderClearsIt(t *testing.T) {
 }
 
 func TestDriftMadeByHandIsRepaired(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	s := src(t, "shop", "te", shop)
 	require.NoError(t, e.sync(s).Err())
 	id := e.byName()["shop api"].TestID
@@ -118,7 +118,7 @@ func TestPrune(t *testing.T) {
 	three := yamlTests("app", 3, "")
 	two := yamlTests("app", 2, "")
 	t.Run("off: undeclared tests stay", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		require.NoError(t, e.sync(src(t, "a", "te", three)).Err())
 		e.fk.ResetLog()
 		require.NoError(t, e.sync(src(t, "a", "te", two)).Err())
@@ -126,7 +126,7 @@ func TestPrune(t *testing.T) {
 		assert.Len(t, e.fk.Tests(""), 3)
 	})
 	t.Run("per ConfigMap", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		require.NoError(t, e.sync(src(t, "a", "te", three), src(t, "b", "te", yamlTests("b", 1, ""))).Err())
 		e.fk.ResetLog()
 		res := e.sync(src(t, "a", "te", yamlTests("app", 2, "prune: true\n")), src(t, "b", "te", yamlTests("other", 1, "")))
@@ -136,13 +136,13 @@ func TestPrune(t *testing.T) {
 		assert.Contains(t, e.byName(), "b-0")
 	})
 	t.Run("global flag", func(t *testing.T) {
-		e := newEnv(t, Options{Prune: true})
+		e := newEnv(t, Config{Prune: true})
 		require.NoError(t, e.sync(src(t, "a", "te", three)).Err())
 		require.NoError(t, e.sync(src(t, "a", "te", two)).Err())
 		assert.Len(t, e.fk.Tests(""), 2)
 	})
 	t.Run("deleted ConfigMap with prune", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		s := src(t, "a", "te", yamlTests("app", 2, "prune: true\n"))
 		keep := src(t, "b", "te", yamlTests("keep", 1, ""))
 		require.NoError(t, e.sync(s, keep).Err())
@@ -154,7 +154,7 @@ func TestPrune(t *testing.T) {
 		assert.Equal(t, 1, res.Managed)
 	})
 	t.Run("deleted ConfigMap without prune", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		s := src(t, "a", "te", three)
 		require.NoError(t, e.sync(s).Err())
 		s.Deleted = true
@@ -163,7 +163,7 @@ func TestPrune(t *testing.T) {
 		assert.Len(t, e.fk.Tests(""), 3)
 	})
 	t.Run("invalid ConfigMap is never pruned", func(t *testing.T) {
-		e := newEnv(t, Options{Prune: true})
+		e := newEnv(t, Config{Prune: true})
 		require.NoError(t, e.sync(src(t, "a", "te", three)).Err())
 		e.fk.ResetLog()
 		res := e.sync(Source{Namespace: "a", Name: "te", Err: assert.AnError})
@@ -174,7 +174,7 @@ func TestPrune(t *testing.T) {
 }
 
 func TestUnownedTestsUntouched(t *testing.T) {
-	e := newEnv(t, Options{Prune: true})
+	e := newEnv(t, Config{Prune: true})
 	hand := tefake.Test{TestName: "hand made", URL: "https://shop.example.com/", Interval: 60, Agents: []string{"3"}, Description: "by a human"}
 	id := e.fk.Seed("", hand)
 	res := e.sync(src(t, "shop", "te", shop))
@@ -185,7 +185,7 @@ func TestUnownedTestsUntouched(t *testing.T) {
 	assert.NotEqual(t, id, got["shop front"].TestID)
 
 	t.Run("name clash is reported, not overwritten", func(t *testing.T) {
-		e := newEnv(t, Options{})
+		e := newEnv(t, Config{})
 		e.fk.Seed("", tefake.Test{TestName: "shop api", URL: "https://elsewhere/", Interval: 60, Agents: []string{"3"}})
 		e.fk.ResetLog()
 		res := e.sync(src(t, "shop", "te", shop))
@@ -198,7 +198,7 @@ func TestUnownedTestsUntouched(t *testing.T) {
 }
 
 func TestAdoptByURL(t *testing.T) {
-	e := newEnv(t, Options{AdoptByURL: true})
+	e := newEnv(t, Config{AdoptByURL: true})
 	id := e.fk.Seed("", tefake.Test{TestName: "legacy", URL: "https://api.shop.example.com/healthz", Interval: 600, Agents: []string{"4"}})
 	e.fk.Seed("", tefake.Test{TestName: "twin-1", URL: "https://twin/", Interval: 60, Agents: []string{"3"}})
 	e.fk.Seed("", tefake.Test{TestName: "twin-2", URL: "https://twin/", Interval: 60, Agents: []string{"3"}})
@@ -214,7 +214,7 @@ func TestAdoptByURL(t *testing.T) {
 }
 
 func TestDuplicateNameAcrossConfigMaps(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	res := e.sync(src(t, "a", "te", yamlTests("same", 1, "")), src(t, "b", "te", yamlTests("same", 1, "")))
 	require.NoError(t, res.Sources["a/te"].Err())
 	require.ErrorContains(t, res.Sources["b/te"].Err(), "testName: already declared by ConfigMap a/te")
@@ -222,7 +222,7 @@ func TestDuplicateNameAcrossConfigMaps(t *testing.T) {
 }
 
 func TestUnknownAgents(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Config{})
 	bad := "httpTests:\n  - testName: x\n    url: https://x/\n    interval: 60\n    agents: [\"Mars\"]\n  - testName: y\n    url: https://y/\n    interval: 60\n    agents: [\"999\"]\n"
 	res := e.sync(src(t, "a", "bad", bad), src(t, "b", "good", yamlTests("good", 1, "")))
 	err := res.Sources["a/bad"].Err()
@@ -234,7 +234,7 @@ func TestUnknownAgents(t *testing.T) {
 }
 
 func TestDryRun(t *testing.T) {
-	e := newEnv(t, Options{Prune: true})
+	e := newEnv(t, Config{Prune: true})
 	require.NoError(t, e.sync(src(t, "a", "te", yamlTests("app", 3, ""))).Err())
 	e.fk.ResetLog()
 	res := e.sync(src(t, "a", "te", yamlTests("app", 1, "dryRun: true\n")), src(t, "b", "te", yamlTests("b", 1, "")))

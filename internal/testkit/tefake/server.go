@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Options configures a fake. Zero values take the defaults named per field.
-type Options struct {
+// Config configures a fake. Zero values take the defaults named per field.
+type Config struct {
 	// Token is the bearer token every request must carry (required).
 	Token string
 	// AccountGroups are the valid aid values; the first one is used when a request
@@ -33,7 +33,7 @@ type Options struct {
 
 // Server is the fake API. Its methods are safe for concurrent use.
 type Server struct {
-	opts    Options
+	opts    Config
 	mux     *http.ServeMux
 	limiter *windowLimiter
 	faults  *faultSet
@@ -45,7 +45,7 @@ type Server struct {
 }
 
 // New returns a fake with opts.
-func New(opts Options) *Server {
+func New(opts Config) *Server {
 	if len(opts.AccountGroups) == 0 {
 		opts.AccountGroups = []string{"1"}
 	}

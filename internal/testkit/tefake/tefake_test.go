@@ -21,7 +21,7 @@ type harness struct {
 	url string
 }
 
-func newHarness(t *testing.T, opts Options) *harness {
+func newHarness(t *testing.T, opts Config) *harness {
 	t.Helper()
 	opts.Token = token
 	fk := New(opts)
@@ -53,7 +53,7 @@ func (h *harness) do(method, path, body string) (*http.Response, map[string]any)
 const validBody = `{"testName":"api","url":"https://api.example.com/healthz","interval":300,"agents":[{"agentId":"3"}],"headers":["X-A: 1"],"verifyCertificate":true}`
 
 func TestCRUD(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, Config{})
 	resp, created := h.do(http.MethodPost, "/tests/http-server", validBody)
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 	id, ok := created["testId"].(string)
@@ -93,7 +93,7 @@ func TestCRUD(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, Config{})
 	cases := map[string]struct{ body, field string }{
 		"unknown agent":    {`{"testName":"a","url":"https://x","interval":60,"agents":[{"agentId":"999"}]}`, "agents"},
 		"unknown rule":     {`{"testName":"a","url":"https://x","interval":60,"agents":[{"agentId":"3"}],"alertRules":["5"]}`, "alertRules"},
@@ -130,7 +130,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestAuthAndAccountGroups(t *testing.T) {
-	h := newHarness(t, Options{AccountGroups: []string{"1", "2"}})
+	h := newHarness(t, Config{AccountGroups: []string{"1", "2"}})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, h.url+"/tests/http-server", nil)
 	req.Header.Set("Authorization", "Bearer wrong")
 	resp, err := http.DefaultClient.Do(req)
@@ -150,7 +150,7 @@ func TestAuthAndAccountGroups(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	h := newHarness(t, Options{Limit: 3, Window: time.Hour})
+	h := newHarness(t, Config{Limit: 3, Window: time.Hour})
 	for i := 0; i < 3; i++ {
 		resp, _ := h.do(http.MethodGet, "/agents", "")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -165,7 +165,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, Config{})
 	h.fk.AddFault(Fault{Method: http.MethodPost, Status: http.StatusBadGateway, AfterHandle: true, Times: 1})
 	resp, _ := h.do(http.MethodPost, "/tests/http-server", validBody)
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
@@ -189,7 +189,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestAdminHandler(t *testing.T) {
-	fk := New(Options{Token: token})
+	fk := New(Config{Token: token})
 	srv := httptest.NewServer(fk.AdminHandler())
 	t.Cleanup(srv.Close)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/_fake/faults", strings.NewReader(`{"status":503,"delay":"1ms","times":1}`))

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestOptionsEnvAndFlags(t *testing.T) {
-	o := DefaultOptions()
+func TestConfigEnvAndFlags(t *testing.T) {
+	o := DefaultConfig()
 	env := map[string]string{"TE_API_URL": "http://fake/v7", "TE_API_TOKEN_FILE": "/tok", "TE_AID": "42"}
 	o.LoadEnv(func(k string) string { return env[k] })
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
@@ -30,28 +30,28 @@ func TestOptionsEnvAndFlags(t *testing.T) {
 func TestNewValidation(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.DiscardHandler)
-	_, err := New(log, reg, nil, DefaultOptions())
+	_, err := New(DefaultConfig(), nil, log, reg)
 	require.ErrorIs(t, err, ErrNotConfigured)
 
-	for name, mod := range map[string]func(*Options){
-		"selector": func(o *Options) { o.Selector = "a in (" },
-		"share":    func(o *Options) { o.BudgetShare = 1.5 },
-		"resync":   func(o *Options) { o.Resync = 0 },
+	for name, mod := range map[string]func(*Config){
+		"selector": func(o *Config) { o.Selector = "a in (" },
+		"share":    func(o *Config) { o.BudgetShare = 1.5 },
+		"resync":   func(o *Config) { o.Resync = 0 },
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := DefaultOptions()
+			o := DefaultConfig()
 			o.Token = "x"
 			mod(&o)
-			_, err := New(log, reg, nil, o)
+			_, err := New(o, nil, log, reg)
 			require.ErrorContains(t, err, "thousandeyes:")
 		})
 	}
 
-	o := DefaultOptions()
+	o := DefaultConfig()
 	o.Token = "x"
-	a, err := New(log, reg, nil, o)
+	a, err := New(o, nil, log, reg)
 	require.NoError(t, err)
-	b, err := New(log, reg, nil, o)
+	b, err := New(o, nil, log, reg)
 	require.NoError(t, err, "a second controller reuses the registered metrics")
 	a.metrics.ops.WithLabelValues("list", "success").Inc()
 	assert.Equal(t, float64(1), testutil.ToFloat64(b.metrics.ops.WithLabelValues("list", "success")))
@@ -61,7 +61,7 @@ func TestNewValidation(t *testing.T) {
 
 func TestTokenFile(t *testing.T) {
 	dir := t.TempDir()
-	o := DefaultOptions()
+	o := DefaultConfig()
 	o.TokenFile = filepath.Join(dir, "token")
 	_, err := o.token()
 	require.ErrorContains(t, err, "reading token file")

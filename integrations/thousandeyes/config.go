@@ -18,8 +18,8 @@ import (
 // should run without the ThousandEyes sync.
 var ErrNotConfigured = errors.New("thousandeyes: no API token (set " + contract.EnvTEAPIToken + " or " + contract.EnvTEAPITokenFile + ")")
 
-// Options configures the controller. DefaultOptions documents every default.
-type Options struct {
+// Config configures the controller. DefaultConfig documents every default.
+type Config struct {
 	// APIURL is the API base URL (env TE_API_URL).
 	APIURL string
 	// Token is the bearer token (env TE_API_TOKEN). Prefer TokenFile.
@@ -60,9 +60,9 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// DefaultOptions returns the defaults.
-func DefaultOptions() Options {
-	return Options{
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
 		APIURL:         contract.DefaultTEAPIURL,
 		Selector:       contract.ThousandEyesDefaultSelector,
 		Resync:         10 * time.Minute,
@@ -79,7 +79,7 @@ func DefaultOptions() Options {
 
 // RegisterFlags adds the --thousandeyes-* flags, with o's values as defaults.
 // The token has no flag, so it never shows in a process list.
-func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+func (o *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.APIURL, "thousandeyes-api-url", o.APIURL, "ThousandEyes API v7 base URL (env "+contract.EnvTEAPIURL+")")
 	fs.StringVar(&o.TokenFile, "thousandeyes-token-file", o.TokenFile, "file holding the ThousandEyes bearer token (env "+contract.EnvTEAPITokenFile+")")
 	fs.StringVar(&o.AID, "thousandeyes-aid", o.AID, "ThousandEyes account group ID (env "+contract.EnvTEAID+")")
@@ -95,7 +95,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 // LoadEnv fills the API settings from the environment where set: TE_API_URL,
 // TE_API_TOKEN, TE_API_TOKEN_FILE and TE_AID. Call it before parsing flags so
 // flags win.
-func (o *Options) LoadEnv(getenv func(string) string) {
+func (o *Config) LoadEnv(getenv func(string) string) {
 	for env, dst := range map[string]*string{
 		contract.EnvTEAPIURL: &o.APIURL, contract.EnvTEAPIToken: &o.Token,
 		contract.EnvTEAPITokenFile: &o.TokenFile, contract.EnvTEAID: &o.AID,
@@ -107,7 +107,7 @@ func (o *Options) LoadEnv(getenv func(string) string) {
 }
 
 // validate checks the options that do not need the token.
-func (o *Options) validate() error {
+func (o *Config) validate() error {
 	if o.Token == "" && o.TokenFile == "" {
 		return ErrNotConfigured
 	}
@@ -127,7 +127,7 @@ func (o *Options) validate() error {
 }
 
 // token returns the configured token, reading TokenFile when set.
-func (o *Options) token() (string, error) {
+func (o *Config) token() (string, error) {
 	if o.TokenFile == "" {
 		return o.Token, nil
 	}
