@@ -1,7 +1,7 @@
 package controlplane
 
 // The process's HTTP endpoints besides the webhook's HTTPS server. The ports
-// (webhook 9443, metrics 8080, probes 8081, heartbeat 8082, gossip 7946) are
+// (webhook 9443, metrics 8080, probes 8081, heartbeat 8082, gossip 14100) are
 // flag defaults in options.go and the integrations' packages.
 
 import (

@@ -269,7 +269,7 @@ func assertInjected(t *testing.T, pod *corev1.Pod) {
 	for _, p := range sc.Ports {
 		ports[p.Name+"/"+string(p.Protocol)] = p.ContainerPort
 	}
-	assert.Equal(t, map[string]int32{"meshprobe-gtcp/TCP": 7946, "meshprobe-gudp/UDP": 7946, "meshprobe-http/TCP": 9095}, ports)
+	assert.Equal(t, map[string]int32{"meshprobe-gtcp/TCP": 14100, "meshprobe-gudp/UDP": 14100, "meshprobe-http/TCP": 14101}, ports)
 	// The ServiceAccount admission plugin mounted the app's token into the app,
 	// and not into the sidecar, which has its empty volume at that path.
 	assert.NotEqual(t, "", mountAt(pod.Spec.Containers[0], contract.ServiceAccountTokenDir), "the app has no token: is the ServiceAccount plugin on?")

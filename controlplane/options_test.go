@@ -23,7 +23,7 @@ func TestDefaultOptions(t *testing.T) {
 
 	cfg, err := o.webhookConfig(true)
 	require.NoError(t, err)
-	assert.Equal(t, "meshprobe-gossip.meshprobe-system.svc:7946", cfg.GossipJoin)
+	assert.Equal(t, "meshprobe-gossip.meshprobe-system.svc:14100", cfg.GossipJoin)
 	assert.Equal(t, []string{"kube-system", "kube-public", "kube-node-lease", "meshprobe-system"}, cfg.ExcludedNamespaces)
 	assert.Equal(t, resource.MustParse("64Mi"), cfg.Resources.Limits[corev1.ResourceMemory])
 	assert.True(t, cfg.NativeSidecar)

@@ -189,7 +189,7 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 8080, "probes": 8081, "heartbeat": 8082, "gossip-tcp": 7946, "gossip-udp": 7946}, ports)
+	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 8080, "probes": 8081, "heartbeat": 8082, "gossip-tcp": 14100, "gossip-udp": 14100}, ports)
 	// The arguments are checked against these ports and mounts by the control
 	// plane's own flag parser: controlplane.TestShippedManifestsParse.
 	sc := c.SecurityContext

@@ -21,13 +21,19 @@ type Config struct {
 	Image string
 	// ImagePullPolicy of the sidecar container. Default IfNotPresent.
 	ImagePullPolicy corev1.PullPolicy
-	// GossipPort is the sidecar's memberlist port, TCP and UDP. Default 7946.
+	// GossipPort is the sidecar's memberlist port, TCP and UDP. Default 14100.
 	GossipPort int32
-	// HTTPPort is the sidecar's /metrics, /healthz and /api/v1 port. Default 9095.
+	// HTTPPort is the sidecar's /metrics, /healthz and /api/v1 port. Default 14101.
 	HTTPPort int32
+	// PortRange is where a sidecar's ports move when the pod's containers use
+	// GossipPort or HTTPPort: the lowest free ports of it. Default 14102-14117.
+	PortRange PortRange
 	// GossipJoin is the address sidecars join the mesh through, passed as
-	// MESHPROBE_GOSSIP_JOIN. Default "meshprobe-gossip.meshprobe-system.svc:7946".
+	// MESHPROBE_GOSSIP_JOIN. Default "meshprobe-gossip.meshprobe-system.svc:14100".
 	GossipJoin string
+	// Sidecar are the cluster-wide defaults of the meshprobe.io/sidecar settings
+	// (no volumeMounts or ports); each pod's annotation overrides them. Default none.
+	Sidecar SidecarSettings
 	// Resources are the sidecar's requests and limits. Default requests 10m CPU and
 	// 32Mi memory, limits 200m CPU and 64Mi memory.
 	Resources corev1.ResourceRequirements
@@ -51,6 +57,7 @@ func DefaultConfig() Config {
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		GossipPort:      contract.DefaultGossipPort,
 		HTTPPort:        contract.DefaultHTTPPort,
+		PortRange:       PortRange{First: contract.DefaultPortRangeFirst, Last: contract.DefaultPortRangeLast},
 		GossipJoin:      DefaultGossipJoin(contract.DefaultNamespace, contract.DefaultGossipPort),
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{
@@ -91,6 +98,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sidecar image pull policy %q: want Always, IfNotPresent or Never", c.ImagePullPolicy))
 	}
 	errs = append(errs, validatePorts(c.GossipPort, c.HTTPPort)...)
+	if r := c.PortRange; r.First < minSidecarPort || r.Last > 65535 || r.First > r.Last {
+		errs = append(errs, fmt.Errorf("sidecar port range %s: want first-last within %d-65535", r, minSidecarPort))
+	}
+	for _, err := range c.Sidecar.validate(nil) {
+		errs = append(errs, fmt.Errorf("sidecar defaults: %w", err))
+	}
 	if c.GossipJoin == "" {
 		errs = append(errs, errors.New("gossip join address is empty"))
 	}

@@ -25,7 +25,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad pull policy", func(c *Config) { c.ImagePullPolicy = "Sometimes" }, `sidecar image pull policy "Sometimes"`},
 		{"gossip port zero", func(c *Config) { c.GossipPort = 0 }, "gossip port 0: want 1-65535"},
 		{"http port too high", func(c *Config) { c.HTTPPort = 70000 }, "http port 70000: want 1-65535"},
-		{"ports equal", func(c *Config) { c.HTTPPort = c.GossipPort }, "gossip port and http port are both 7946"},
+		{"ports equal", func(c *Config) { c.HTTPPort = c.GossipPort }, "gossip port and http port are both 14100"},
 		{"no join", func(c *Config) { c.GossipJoin = "" }, "gossip join address is empty"},
 		{"root", func(c *Config) { c.RunAsUser = 0 }, "sidecar runAsUser 0: must be a non-root uid"},
 		{"request over limit", func(c *Config) { c.Resources.Requests[corev1.ResourceMemory] = resource.MustParse("1Gi") }, "sidecar memory request 1Gi exceeds its limit 64Mi"},

@@ -44,6 +44,13 @@ func TestGolden(t *testing.T) {
 		{name: "already-injected", pod: "already-injected"},
 		{name: "checks-valid", pod: "checks-valid"},
 		{name: "checks-invalid", pod: "checks-invalid"},
+		{name: "default-ports", pod: "default-ports"},
+		{name: "fallback-ports", pod: "fallback-ports"},
+		{name: "windows", pod: "windows"},
+		{name: "job-plain-container", pod: "job", config: plain},
+		{name: "foreign-sidecar", pod: "foreign-sidecar"},
+		{name: "sidecar-secret", pod: "sidecar-secret"},
+		{name: "sidecar-invalid", pod: "sidecar-invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
 // Handler is the pod admission handler: decode, mutate a deep copy, answer with a
@@ -50,17 +52,26 @@ func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Res
 	if namespace == "" {
 		namespace = pod.Namespace
 	}
-	out, reason := Mutate(pod, namespace, &h.cfg)
-	if reason != ReasonInjected {
-		return h.skip(reason, pod)
+	d := Inject(pod, namespace, &h.cfg)
+	if d.Reason != ReasonInjected {
+		return h.skip(d.Reason, d.Warnings)
 	}
-	problems := checksProblems(pod)
-	if len(problems) > 0 && h.strict {
-		h.metrics.observe(ResultDenied, ReasonInvalidChecks)
-		h.log.Info("denied pod with invalid checks", "namespace", namespace, "pod", podName(pod), "problems", problems)
-		return admission.Denied("meshprobe: " + joinProblems(problems))
+	checks := checksProblems(pod)
+	reason := ReasonInjected
+	switch {
+	case len(d.SettingsProblems) > 0:
+		reason = ReasonInvalidSidecar
+	case len(checks) > 0:
+		reason = ReasonInvalidChecks
 	}
-	return h.patch(pod, out, problems)
+	if reason != ReasonInjected && h.strict {
+		h.metrics.observe(ResultDenied, reason)
+		h.log.Info("denied pod with invalid annotations", "namespace", namespace, "pod", podName(pod),
+			"reason", reason, "sidecar", d.SettingsProblems, "checks", checks)
+		return admission.Denied("meshprobe: " + joinProblems(d.SettingsProblems, checks))
+	}
+	warns := append(d.Warnings, warnings(contract.AnnotationSidecar, d.SettingsProblems)...)
+	return h.patch(pod, d.Pod, reason, append(warns, warnings(contract.AnnotationChecks, checks)...))
 }
 
 // requestPod returns the pod the HTTP front already decoded, or decodes it.
@@ -75,7 +86,7 @@ func requestPod(req admission.Request) (*corev1.Pod, error) {
 	return pod, nil
 }
 
-func (h *Handler) patch(pod, out *corev1.Pod, problems []string) admission.Response {
+func (h *Handler) patch(pod, out *corev1.Pod, reason Reason, warns []string) admission.Response {
 	patch, err := json.Marshal(injectionPatch(pod, out))
 	if err != nil {
 		h.metrics.observe(ResultError, ReasonInternalError)
@@ -83,24 +94,21 @@ func (h *Handler) patch(pod, out *corev1.Pod, problems []string) admission.Respo
 	}
 	resp := admission.Allowed("")
 	resp.Patch, resp.PatchType = patch, ptr.To(admissionv1.PatchTypeJSONPatch)
-	reason := ReasonInjected
-	if len(problems) > 0 {
-		reason = ReasonInvalidChecks
-		resp.Warnings = warnings(problems)
+	if len(warns) > 0 {
+		resp.Warnings = warns
 	}
 	h.metrics.observe(ResultInjected, reason)
 	h.log.Debug("injected pod", "namespace", out.Namespace, "pod", podName(out), "reason", reason)
 	return resp
 }
 
-// skip answers a plain Allowed. A pod that asked for injection itself
-// (meshprobe.io/inject: "true") and is skipped anyway gets a warning saying why.
-func (h *Handler) skip(reason Reason, pod *corev1.Pod) admission.Response {
+// skip answers a plain Allowed, with the warnings Inject gave: why a pod that
+// asked for injection itself (meshprobe.io/inject: "true") is skipped, or why a
+// pod that injection would have broken is.
+func (h *Handler) skip(reason Reason, warns []string) admission.Response {
 	h.metrics.observe(ResultSkipped, reason)
 	resp := admission.Allowed(reason.Message())
-	if pod != nil && OptedIn(pod) && reason != ReasonAlreadyInjected {
-		resp.Warnings = []string{"meshprobe: sidecar not injected: " + reason.Message()}
-	}
+	resp.Warnings = warns
 	return resp
 }
 

@@ -65,7 +65,7 @@ func TestMutateSidecar(t *testing.T) {
 	}
 	assert.Equal(t, "Deployment", env["MESHPROBE_OWNER_KIND"].Value)
 	assert.Equal(t, "shop", env["MESHPROBE_OWNER_NAME"].Value)
-	assert.Equal(t, "meshprobe-gossip.meshprobe-system.svc:7946", env["MESHPROBE_GOSSIP_JOIN"].Value)
+	assert.Equal(t, "meshprobe-gossip.meshprobe-system.svc:14100", env["MESHPROBE_GOSSIP_JOIN"].Value)
 
 	assert.Equal(t, "v0.0.0-test", out.Annotations["meshprobe.io/injected"])
 	assert.Equal(t, "true", out.Labels["meshprobe.io/member"])
@@ -111,7 +111,7 @@ func TestMutateOverrides(t *testing.T) {
 // TestMutateKeepsExistingContainers pins the property the patch computation
 // relies on: the pod's own containers come out unchanged and in place.
 func TestMutateKeepsExistingContainers(t *testing.T) {
-	for _, name := range []string{"deployment", "statefulset", "bare", "volume-conflict", "checks-valid"} {
+	for _, name := range []string{"deployment", "statefulset", "bare", "default-ports", "checks-valid", "sidecar-secret"} {
 		for _, native := range []bool{true, false} {
 			cfg := testConfig()
 			cfg.NativeSidecar = native

@@ -11,33 +11,32 @@ import (
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
-// sidecarContainer builds the meshprobe-sidecar container for a pod owned by owner.
-// As a native sidecar it is an init container with restartPolicy Always.
-func sidecarContainer(cfg *Config, owner Owner) corev1.Container {
+// sidecarContainer builds the meshprobe-sidecar container for a pod owned by
+// owner, with the settings and ports plan chose. As a native sidecar it is an
+// init container with restartPolicy Always.
+func sidecarContainer(cfg *Config, owner Owner, in *injection) corev1.Container {
+	healthz := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: "/healthz", Port: intstr.FromString(contract.PortNameHTTP),
+	}}
 	c := corev1.Container{
 		Name:            contract.SidecarContainerName,
 		Image:           cfg.Image,
 		ImagePullPolicy: cfg.ImagePullPolicy,
-		Env:             sidecarEnv(cfg, owner),
+		Env:             sidecarEnv(cfg, owner, in),
+		EnvFrom:         in.settings.EnvFrom,
 		Ports: []corev1.ContainerPort{
-			{Name: contract.PortNameGossipTCP, ContainerPort: cfg.GossipPort, Protocol: corev1.ProtocolTCP},
-			{Name: contract.PortNameGossipUDP, ContainerPort: cfg.GossipPort, Protocol: corev1.ProtocolUDP},
-			{Name: contract.PortNameHTTP, ContainerPort: cfg.HTTPPort, Protocol: corev1.ProtocolTCP},
+			{Name: contract.PortNameGossipTCP, ContainerPort: in.ports.gossip, Protocol: corev1.ProtocolTCP},
+			{Name: contract.PortNameGossipUDP, ContainerPort: in.ports.gossip, Protocol: corev1.ProtocolUDP},
+			{Name: contract.PortNameHTTP, ContainerPort: in.ports.http, Protocol: corev1.ProtocolTCP},
 		},
-		Resources: *cfg.Resources.DeepCopy(),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: contract.PodInfoVolumeName, MountPath: contract.DefaultPodInfoDir, ReadOnly: true},
-			{Name: contract.GossipKeyVolumeName, MountPath: contract.DefaultGossipKeyDir, ReadOnly: true},
-			{Name: contract.NoTokenVolumeName, MountPath: contract.ServiceAccountTokenDir, ReadOnly: true},
-		},
+		Resources:    in.resources,
+		VolumeMounts: sidecarMounts(in.settings.VolumeMounts),
+		// The startup probe holds the app's containers (after a native sidecar)
+		// until the sidecar serves, and keeps liveness off a slow start (60 s).
+		StartupProbe: &corev1.Probe{ProbeHandler: healthz, PeriodSeconds: 1, TimeoutSeconds: 1, FailureThreshold: 60},
 		// Liveness only: a readiness probe on the sidecar would take the app's pod
 		// out of its Services whenever meshprobe is unhappy.
-		LivenessProbe: &corev1.Probe{
-			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-				Path: "/healthz", Port: intstr.FromString(contract.PortNameHTTP),
-			}},
-			PeriodSeconds: 20, TimeoutSeconds: 3, FailureThreshold: 3,
-		},
+		LivenessProbe:            &corev1.Probe{ProbeHandler: healthz, PeriodSeconds: 20, TimeoutSeconds: 3, FailureThreshold: 3},
 		SecurityContext:          sidecarSecurityContext(cfg.RunAsUser),
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
@@ -45,6 +44,21 @@ func sidecarContainer(cfg *Config, owner Owner) corev1.Container {
 		c.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
 	}
 	return c
+}
+
+// sidecarMounts are meshprobe's own mounts, then the pod's volumes that the
+// settings mount, always read-only.
+func sidecarMounts(user []corev1.VolumeMount) []corev1.VolumeMount {
+	mounts := []corev1.VolumeMount{
+		{Name: contract.PodInfoVolumeName, MountPath: contract.DefaultPodInfoDir, ReadOnly: true},
+		{Name: contract.GossipKeyVolumeName, MountPath: contract.DefaultGossipKeyDir, ReadOnly: true},
+		{Name: contract.NoTokenVolumeName, MountPath: contract.ServiceAccountTokenDir, ReadOnly: true},
+	}
+	for _, m := range user {
+		m.ReadOnly = true
+		mounts = append(mounts, m)
+	}
+	return mounts
 }
 
 func sidecarSecurityContext(uid int64) *corev1.SecurityContext {
@@ -60,7 +74,7 @@ func sidecarSecurityContext(uid int64) *corev1.SecurityContext {
 	}
 }
 
-func sidecarEnv(cfg *Config, owner Owner) []corev1.EnvVar {
+func sidecarEnv(cfg *Config, owner Owner, in *injection) []corev1.EnvVar {
 	env := []corev1.EnvVar{
 		fieldEnv(contract.EnvPodName, "metadata.name"),
 		fieldEnv(contract.EnvPodNamespace, "metadata.namespace"),
@@ -73,13 +87,42 @@ func sidecarEnv(cfg *Config, owner Owner) []corev1.EnvVar {
 			corev1.EnvVar{Name: contract.EnvOwnerKind, Value: owner.Kind},
 			corev1.EnvVar{Name: contract.EnvOwnerName, Value: owner.Name})
 	}
-	return append(env,
+	env = append(env,
 		corev1.EnvVar{Name: contract.EnvGossipJoin, Value: cfg.GossipJoin},
-		corev1.EnvVar{Name: contract.EnvGossipPort, Value: strconv.Itoa(int(cfg.GossipPort))},
-		corev1.EnvVar{Name: contract.EnvHTTPPort, Value: strconv.Itoa(int(cfg.HTTPPort))},
+		corev1.EnvVar{Name: contract.EnvGossipPort, Value: strconv.Itoa(int(in.ports.gossip))},
+		corev1.EnvVar{Name: contract.EnvHTTPPort, Value: strconv.Itoa(int(in.ports.http))},
 		corev1.EnvVar{Name: contract.EnvPodInfoDir, Value: contract.DefaultPodInfoDir},
 		corev1.EnvVar{Name: contract.EnvGossipKeyDir, Value: contract.DefaultGossipKeyDir},
 	)
+	if _, ok := in.resources.Limits[corev1.ResourceMemory]; ok {
+		env = append(env, corev1.EnvVar{Name: contract.EnvGoMemLimit, ValueFrom: &corev1.EnvVarSource{
+			ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: contract.SidecarContainerName, Resource: "limits.memory", Divisor: oneByte.DeepCopy()},
+		}})
+	}
+	env = append(env, knobEnv(&in.settings)...)
+	return append(env, in.settings.Env...)
+}
+
+// knobEnv sets the sidecar env vars of the structured settings that are set.
+func knobEnv(s *SidecarSettings) []corev1.EnvVar {
+	var env []corev1.EnvVar
+	add := func(name, value string) { env = append(env, corev1.EnvVar{Name: name, Value: value}) }
+	if s.LogLevel != "" {
+		add(contract.EnvLogLevel, s.LogLevel)
+	}
+	if s.RTT.Interval != nil {
+		add(contract.EnvRTTInterval, s.RTT.Interval.String())
+	}
+	if s.RTT.Timeout != nil {
+		add(contract.EnvRTTTimeout, s.RTT.Timeout.String())
+	}
+	if s.RTT.Peers != nil {
+		add(contract.EnvRTTPeers, strconv.Itoa(int(*s.RTT.Peers)))
+	}
+	if s.RTT.PeerPodLabels != nil {
+		add(contract.EnvRTTPeerPodLabels, strconv.FormatBool(*s.RTT.PeerPodLabels))
+	}
+	return env
 }
 
 func fieldEnv(name, path string) corev1.EnvVar {
@@ -87,6 +130,9 @@ func fieldEnv(name, path string) corev1.EnvVar {
 		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path},
 	}}
 }
+
+// oneByte is the divisor of GOMEMLIMIT's resourceFieldRef: the limit in bytes.
+var oneByte = resource.MustParse("1")
 
 // noTokenSizeLimit caps the empty volume over the ServiceAccount token path; it
 // is parsed once, not on every admission.

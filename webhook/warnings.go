@@ -36,18 +36,26 @@ func checksProblems(pod *corev1.Pod) []string {
 	return problems
 }
 
-// warnings turns checks problems into admission warnings: one line each,
-// printable, and short enough that the apiserver passes them on whole.
-func warnings(problems []string) []string {
+// warnings turns the problems of an annotation into admission warnings: one
+// line each, printable, and short enough that the apiserver passes them on whole.
+func warnings(annotation string, problems []string) []string {
 	out := make([]string, 0, len(problems))
 	for _, p := range problems {
-		out = append(out, sanitizeWarning("meshprobe: invalid "+contract.AnnotationChecks+" annotation: "+p))
+		out = append(out, sanitizeWarning("meshprobe: invalid "+annotation+" annotation: "+p))
 	}
 	return out
 }
 
-func joinProblems(problems []string) string {
-	return sanitizeWarning("invalid " + contract.AnnotationChecks + " annotation: " + strings.Join(problems, "; "))
+// joinProblems is the message of a denial: every problem of both annotations.
+func joinProblems(sidecar, checks []string) string {
+	var parts []string
+	if len(sidecar) > 0 {
+		parts = append(parts, "invalid "+contract.AnnotationSidecar+" annotation: "+strings.Join(sidecar, "; "))
+	}
+	if len(checks) > 0 {
+		parts = append(parts, "invalid "+contract.AnnotationChecks+" annotation: "+strings.Join(checks, "; "))
+	}
+	return sanitizeWarning(strings.Join(parts, "; "))
 }
 
 func sanitizeWarning(s string) string {

@@ -3,8 +3,10 @@ package gossipkeys
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,10 +39,11 @@ func TestRotationLiveMesh(t *testing.T) {
 
 	dir := t.TempDir()
 	seed := labNet + "10"
+	seedAddr := net.JoinHostPort(seed, strconv.Itoa(contract.DefaultGossipPort))
 	sidecars := []*sidecar{
-		startSidecar(t, bin, dir, "team-a", "web-0", 0, seed+":7946"),
-		startSidecar(t, bin, dir, "team-a", "web-1", 1, seed+":7946"),
-		startSidecar(t, bin, dir, "team-b", "api-0", 2, seed+":7946"),
+		startSidecar(t, bin, dir, "team-a", "web-0", 0, seedAddr),
+		startSidecar(t, bin, dir, "team-a", "web-1", 1, seedAddr),
+		startSidecar(t, bin, dir, "team-b", "api-0", 2, seedAddr),
 	}
 	for _, s := range sidecars {
 		createMemberPod(t, client, s.ns, s.pod, true)

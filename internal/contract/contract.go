@@ -13,6 +13,9 @@ const (
 	NamespaceInjectEnabled = "enabled"
 	// AnnotationChecks holds the YAML or JSON list of synthetic checks.
 	AnnotationChecks = "meshprobe.io/checks"
+	// AnnotationSidecar holds the pod's settings of its sidecar (YAML or JSON):
+	// env, envFrom, volumeMounts, resources, logLevel, rtt and ports.
+	AnnotationSidecar = "meshprobe.io/sidecar"
 	// AnnotationInjected records the meshprobe version that injected the pod.
 	AnnotationInjected = "meshprobe.io/injected"
 	// LabelMember marks injected pods ("true"); PodMonitors select on it.
@@ -46,12 +49,18 @@ const (
 	LeaseName = "meshprobe-leader"
 )
 
-// Ports on the injected sidecar, by name and default number.
+// Ports on the injected sidecar, by name and default number. The defaults and
+// the fallback range 14102-14117 are in a block (14095-14133) that IANA has not
+// assigned and that no common software uses by default (webhook/README.md lists
+// what was checked); when a pod's containers declare a default, the webhook
+// takes the lowest free ports of the range instead.
 const (
-	PortNameGossip    = "meshprobe-gossip"
-	PortNameHTTP      = "meshprobe-http"
-	DefaultGossipPort = 7946
-	DefaultHTTPPort   = 9095
+	PortNameGossip        = "meshprobe-gossip"
+	PortNameHTTP          = "meshprobe-http"
+	DefaultGossipPort     = 14100
+	DefaultHTTPPort       = 14101
+	DefaultPortRangeFirst = 14102
+	DefaultPortRangeLast  = 14117
 )
 
 // Container port names of the injected sidecar. A container port name is an IANA
@@ -65,18 +74,29 @@ const (
 
 // Environment variables and files that injection provides to the sidecar.
 const (
-	EnvPodName        = "POD_NAME"
-	EnvPodNamespace   = "POD_NAMESPACE"
-	EnvPodIP          = "POD_IP"
-	EnvPodUID         = "POD_UID"
-	EnvNodeName       = "NODE_NAME"
-	EnvOwnerKind      = "MESHPROBE_OWNER_KIND"
-	EnvOwnerName      = "MESHPROBE_OWNER_NAME"
-	EnvGossipJoin     = "MESHPROBE_GOSSIP_JOIN"
-	EnvGossipPort     = "MESHPROBE_GOSSIP_PORT"
-	EnvHTTPPort       = "MESHPROBE_HTTP_PORT"
-	EnvPodInfoDir     = "MESHPROBE_PODINFO_DIR"
-	EnvGossipKeyDir   = "MESHPROBE_GOSSIP_KEY_DIR"
+	EnvPodName      = "POD_NAME"
+	EnvPodNamespace = "POD_NAMESPACE"
+	EnvPodIP        = "POD_IP"
+	EnvPodUID       = "POD_UID"
+	EnvNodeName     = "NODE_NAME"
+	EnvOwnerKind    = "MESHPROBE_OWNER_KIND"
+	EnvOwnerName    = "MESHPROBE_OWNER_NAME"
+	EnvGossipJoin   = "MESHPROBE_GOSSIP_JOIN"
+	EnvGossipPort   = "MESHPROBE_GOSSIP_PORT"
+	EnvHTTPPort     = "MESHPROBE_HTTP_PORT"
+	EnvPodInfoDir   = "MESHPROBE_PODINFO_DIR"
+	EnvGossipKeyDir = "MESHPROBE_GOSSIP_KEY_DIR"
+	// EnvLogLevel, EnvRTTInterval, EnvRTTTimeout, EnvRTTPeers and
+	// EnvRTTPeerPodLabels are sidecar knobs that the meshprobe.io/sidecar
+	// settings logLevel and rtt.* set.
+	EnvLogLevel         = "MESHPROBE_LOG_LEVEL"
+	EnvRTTInterval      = "MESHPROBE_RTT_INTERVAL"
+	EnvRTTTimeout       = "MESHPROBE_RTT_TIMEOUT"
+	EnvRTTPeers         = "MESHPROBE_RTT_PEERS"
+	EnvRTTPeerPodLabels = "MESHPROBE_RTT_PEER_POD_LABELS"
+	// EnvGoMemLimit is the Go runtime's soft memory limit, set to the sidecar
+	// container's memory limit (resourceFieldRef limits.memory).
+	EnvGoMemLimit     = "GOMEMLIMIT"
 	DefaultPodInfoDir = "/etc/meshprobe/podinfo"
 	// PodInfoLabelsFile and PodInfoAnnotationsFile are the Downward API files in
 	// the podinfo directory, in the k8s "key=\"value\"" per-line format.
