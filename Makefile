@@ -5,6 +5,9 @@
 SHELL       := /usr/bin/env bash -o pipefail
 GO          ?= go
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Evaluated once: the images' tags must be the version the binaries were built with,
+# even when a commit lands between the two steps.
+VERSION     := $(VERSION)
 LDFLAGS     := -s -w -X github.com/meshprobe/meshprobe/internal/buildinfo.version=$(VERSION)
 BIN         := bin
 IMAGE_REPO  ?= ghcr.io/meshprobe
@@ -46,10 +49,16 @@ unit: ## run the Go tests only (integration tests skip without KUBEBUILDER_ASSET
 fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 	FUZZTIME=$(FUZZTIME) ./hack/fuzz.sh
 
+# As root the local cluster runs real nodes: kubelet and kube-proxy besides the control
+# plane, and the images (bin/images) that every node imports.
+ROOT        := $(filter 0,$(shell id -u))
+NODE_BINS   := $(if $(ROOT),--node)
+NODE_DEPS   := $(if $(ROOT),images,build)
+
 .PHONY: e2e
-e2e: build ## run the end-to-end suite against a throwaway local cluster
+e2e: $(NODE_DEPS) ## run the end-to-end suite against a throwaway local cluster (real nodes: needs root)
 	@if [ -d e2e ]; then \
-	  KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" MESHPROBE_BIN="$(CURDIR)/$(BIN)" \
+	  KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh $(NODE_BINS))" MESHPROBE_BIN="$(CURDIR)/$(BIN)" \
 	    $(GO) test -count=1 -timeout 30m -tags e2e ./e2e/... ; \
 	else echo "e2e: no suite yet"; fi
 
@@ -69,13 +78,18 @@ tidy: ## go mod tidy, failing when go.mod or go.sum change
 	@git diff --exit-code -- go.mod go.sum || { echo "go.mod/go.sum not tidy: commit the diff above"; exit 1; }
 
 .PHONY: images
-images: ## build the container images (needs a Docker engine)
+images: build ## build the images into bin/images/<name>.tar, no Docker or registry (ctr -n k8s.io images import)
+	coredns="$$(./hack/coredns.sh)" && $(BIN)/meshprobe-images --version $(VERSION) --repo $(IMAGE_REPO) \
+	  --bin-dir $(BIN) --out $(BIN)/images --coredns "$$coredns" >/dev/null
+
+.PHONY: docker-images
+docker-images: ## build the webhook and sidecar images with a Docker engine
 	docker build -f Dockerfile.webhook -t $(IMAGE_REPO)/meshprobe-webhook:$(VERSION) --build-arg VERSION=$(VERSION) .
 	docker build -f Dockerfile.sidecar -t $(IMAGE_REPO)/meshprobe-sidecar:$(VERSION) --build-arg VERSION=$(VERSION) .
 
 .PHONY: demo
-demo: build ## start a local cluster with meshprobe and demo workloads; Ctrl-C tears it down
-	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh)" $(BIN)/meshprobe-localcluster demo --bin-dir $(BIN)
+demo: $(NODE_DEPS) ## start a local cluster with meshprobe and demo workloads; Ctrl-C tears it down
+	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh $(NODE_BINS))" $(BIN)/meshprobe-localcluster demo --bin-dir $(BIN)
 
 .PHONY: e2e-kind
 e2e-kind: ## run the e2e suite on a kind cluster (needs Docker and kind)

@@ -75,7 +75,7 @@ func ParseDockerfile(r io.Reader, target string, buildArgs map[string]string) (S
 	out := Stage{Name: stages[chain[len(chain)-1]].Name, Base: base}
 	for _, i := range chain {
 		if err := p.apply(&out, stages[i]); err != nil {
-			return Stage{}, fmt.Errorf("stage %q: %w", stages[i].Name, err)
+			return Stage{}, fmt.Errorf("%s: %w", Stage{Name: stages[i].Name}.label(), err)
 		}
 	}
 	return out, nil

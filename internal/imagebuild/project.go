@@ -73,35 +73,62 @@ func (p Project) own(name string) []string {
 	return []string{p.Repo + "/" + name + ":" + p.Version, p.Repo + "/" + name + ":latest"}
 }
 
-// Archives describes the project's archives: meshprobe-webhook,
-// meshprobe-sidecar, testapp (":e2e" and ":crash"), thousandeyes-fake, then pause
-// and coredns when their binaries are given.
-func (p Project) Archives() ([]Archive, error) {
+// ArchiveNames returns the names of the project's archives, in order.
+func ArchiveNames() []string {
+	return []string{"meshprobe-webhook", "meshprobe-sidecar", "testapp", "thousandeyes-fake", "pause", "coredns"}
+}
+
+// Archives describes the project's archives named names (all of ArchiveNames
+// when none): each image of the Dockerfiles, the pause image from p.Pause and the
+// CoreDNS image from p.CoreDNS.
+func (p Project) Archives(names ...string) ([]Archive, error) {
 	if p.Version == "" || p.Repo == "" {
 		return nil, fmt.Errorf("project images need a version and a repo")
 	}
+	if len(names) == 0 {
+		names = ArchiveNames()
+	}
 	var out []Archive
-	for _, d := range dockerImages() {
-		img, err := p.fromDockerfile(d)
+	for _, n := range names {
+		a, err := p.archive(n)
 		if err != nil {
 			return nil, err
 		}
-		if n := len(out); n > 0 && out[n-1].Name == d.archive {
-			out[n-1].Images = append(out[n-1].Images, img)
-			continue
-		}
-		out = append(out, Archive{Name: d.archive, Images: []Image{img}})
-	}
-	if p.Pause != "" {
-		out = append(out, Archive{Name: "pause", Images: []Image{p.pauseImage()}})
-	}
-	if p.CoreDNS != "" {
-		if p.CoreDNSVersion == "" {
-			return nil, fmt.Errorf("the CoreDNS image needs CoreDNS's version")
-		}
-		out = append(out, Archive{Name: "coredns", Images: []Image{p.coreDNSImage()}})
+		out = append(out, a)
 	}
 	return out, nil
+}
+
+// archive describes the archive called name.
+func (p Project) archive(name string) (Archive, error) {
+	a := Archive{Name: name}
+	switch name {
+	case "pause":
+		if p.Pause == "" {
+			return a, fmt.Errorf("the pause image needs the pause binary (BuildPause)")
+		}
+		a.Images = []Image{p.pauseImage()}
+	case "coredns":
+		if p.CoreDNS == "" || p.CoreDNSVersion == "" {
+			return a, fmt.Errorf("the CoreDNS image needs the CoreDNS binary and its version")
+		}
+		a.Images = []Image{p.coreDNSImage()}
+	default:
+		for _, d := range dockerImages() {
+			if d.archive != name {
+				continue
+			}
+			img, err := p.fromDockerfile(d)
+			if err != nil {
+				return a, err
+			}
+			a.Images = append(a.Images, img)
+		}
+	}
+	if len(a.Images) == 0 {
+		return a, fmt.Errorf("no archive %q: the archives are %s", name, strings.Join(ArchiveNames(), ", "))
+	}
+	return a, nil
 }
 
 // fromDockerfile is the image of d, derived from its Dockerfile stage.

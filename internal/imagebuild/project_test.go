@@ -305,3 +305,23 @@ func TestCoreDNSVersion(t *testing.T) {
 	_, err = CoreDNSVersion(t.Context(), filepath.Join(dir, "missing"))
 	assert.Error(t, err)
 }
+
+func TestArchivesErrors(t *testing.T) {
+	p, _ := testProject(t)
+	_, err := p.Archives("nosuch")
+	assert.ErrorContains(t, err, `no archive "nosuch": the archives are meshprobe-webhook, `)
+	noPause := p
+	noPause.Pause = ""
+	_, err = noPause.Archives("pause")
+	assert.ErrorContains(t, err, "needs the pause binary")
+	_, err = noPause.Archives("testapp", "coredns")
+	assert.NoError(t, err, "archives without pause need no pause binary")
+	noVersion := p
+	noVersion.Version = ""
+	_, err = noVersion.Archives()
+	assert.ErrorContains(t, err, "need a version")
+	missing := p
+	missing.BinDir = t.TempDir()
+	_, err = missing.Archives("meshprobe-sidecar")
+	assert.ErrorContains(t, err, "Dockerfile.sidecar: the final stage: COPY /out/meshprobe-sidecar /meshprobe-sidecar")
+}

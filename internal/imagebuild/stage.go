@@ -27,7 +27,7 @@ type Inputs struct {
 func (s Stage) Image(refs []string, in Inputs) (Image, error) {
 	base, ok := in.Bases[s.Base]
 	if !ok {
-		return Image{}, fmt.Errorf("stage %q: no stand-in for base image %s", s.Name, s.Base)
+		return Image{}, fmt.Errorf("%s: no stand-in for base image %s", s.label(), s.Base)
 	}
 	img := Image{
 		Refs:         refs,
@@ -47,11 +47,19 @@ func (s Stage) Image(refs []string, in Inputs) (Image, error) {
 	for _, c := range s.Copies {
 		files, err := c.files(in)
 		if err != nil {
-			return Image{}, fmt.Errorf("stage %q: COPY %s %s: %w", s.Name, strings.Join(c.Sources, " "), c.Dest, err)
+			return Image{}, fmt.Errorf("%s: COPY %s %s: %w", s.label(), strings.Join(c.Sources, " "), c.Dest, err)
 		}
 		img.Files = overlay(img.Files, files)
 	}
 	return img, nil
+}
+
+// label names s in errors.
+func (s Stage) label() string {
+	if s.Name == "" {
+		return "the final stage"
+	}
+	return fmt.Sprintf("stage %q", s.Name)
 }
 
 // files are the layer entries that c adds.

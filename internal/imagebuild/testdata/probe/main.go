@@ -1,7 +1,8 @@
 // Command probe reports, as JSON on stdout, what a process sees inside an image
 // built by package imagebuild: its ids, working directory, environment, the
-// owner and mode of the paths given as arguments, and whether the account
-// database resolves uid 65532. The containerd test runs it in an imported image.
+// owner and mode of the paths given as arguments (by default, what the stand-in
+// base provides), and whether the account database resolves uid 65532. The
+// containerd test runs it in an imported image.
 package main
 
 import (
@@ -35,7 +36,11 @@ func main() {
 	if u, err := user.LookupId("65532"); err == nil {
 		r.User65532 = u.Username + ":" + u.HomeDir
 	}
-	for _, p := range os.Args[1:] {
+	paths := os.Args[1:]
+	if len(paths) == 0 {
+		paths = []string{"/tmp", "/home/nonroot", "/etc/passwd", "/etc/ssl/certs/ca-certificates.crt", "/probe"}
+	}
+	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			r.Paths[p] = Path{Err: err.Error()}
