@@ -3,6 +3,8 @@ package heartbeat
 import (
 	"errors"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Environment variables the heartbeat API reads, as k8s-heartbeat names them.
@@ -33,8 +35,8 @@ type Config struct {
 	MaxClients int
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown. Default 5s.
 	ShutdownTimeout time.Duration
-	// Now is the clock of the rate limiter. Default time.Now.
-	Now func() time.Time
+	// Clock is the clock of the rate limiter. Default clock.RealClock{}.
+	Clock clock.Clock
 }
 
 // DefaultConfig returns the defaults; the token must still be set.
@@ -44,7 +46,7 @@ func DefaultConfig() Config {
 		RateLimit:       Rate{Limit: 3600, Period: time.Hour},
 		MaxClients:      100_000,
 		ShutdownTimeout: 5 * time.Second,
-		Now:             time.Now,
+		Clock:           clock.RealClock{},
 	}
 }
 
@@ -75,7 +77,7 @@ func (c *Config) validate() error {
 		return errors.New("heartbeat: empty listen address")
 	case !c.RateLimit.Unlimited() && (c.RateLimit.Limit < 0 || c.RateLimit.Period <= 0):
 		return errors.New("heartbeat: invalid rate limit " + c.RateLimit.String())
-	case c.MaxClients < 1 || c.ShutdownTimeout <= 0 || c.Now == nil:
+	case c.MaxClients < 1 || c.ShutdownTimeout <= 0 || c.Clock == nil:
 		return errors.New("heartbeat: MaxClients, ShutdownTimeout and Now must be set (start from DefaultConfig)")
 	}
 	return nil

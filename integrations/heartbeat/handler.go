@@ -82,7 +82,7 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 	if d.allowed {
 		return true
 	}
-	wait := math.Ceil(d.reset.Sub(s.cfg.Now()).Seconds())
+	wait := math.Ceil(d.reset.Sub(s.cfg.Clock.Now()).Seconds())
 	h.Set("Retry-After", strconv.Itoa(max(1, int(wait))))
 	writeError(w, r, http.StatusTooManyRequests, "rate limit exceeded")
 	return false

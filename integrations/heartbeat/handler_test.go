@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	testclock "k8s.io/utils/clock/testing"
 )
 
 const testToken = "dGVzdDp0ZXN0"
@@ -22,7 +23,7 @@ type testServer struct {
 	url  string
 	reg  *prometheus.Registry
 	logs *bytes.Buffer
-	clk  *fakeClock
+	clk  *testclock.FakeClock
 }
 
 func startTestServer(t *testing.T, mutate func(*Config)) testServer {
@@ -31,7 +32,7 @@ func startTestServer(t *testing.T, mutate func(*Config)) testServer {
 	cfg := DefaultConfig()
 	cfg.Token = testToken
 	clk := newFakeClock()
-	cfg.Now = clk.now
+	cfg.Clock = clk
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -155,14 +156,14 @@ func TestHandlerRateLimit(t *testing.T) {
 	assert.Equal(t, "1", resp.Header.Get("X-RateLimit-Remaining"))
 	resp, _ = do(t, "GET", web, nil) // unauthenticated requests count too
 	require.Equal(t, 401, resp.StatusCode)
-	ts.clk.step(20 * time.Second)
+	ts.clk.Step(20 * time.Second)
 	resp, body := do(t, "GET", web+"?token="+testToken, nil)
 	require.Equal(t, 429, resp.StatusCode)
 	assert.Equal(t, "40", resp.Header.Get("Retry-After"))
 	assert.Contains(t, string(body), "rate limit exceeded")
 	resp, _ = do(t, "GET", ts.url+"/healthz", nil)
 	assert.Equal(t, 200, resp.StatusCode, "/healthz is not rate limited")
-	ts.clk.step(40 * time.Second)
+	ts.clk.Step(40 * time.Second)
 	resp, _ = do(t, "GET", web+"?token="+testToken, nil)
 	assert.Equal(t, 200, resp.StatusCode, "the next window admits requests again")
 	assert.InDelta(t, 1, counterValue(t, ts.reg, KindDeployment, "429"), 0)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Rate is a request budget per client: Limit requests per Period.
@@ -68,7 +70,7 @@ func ParseRate(s string) (Rate, error) {
 // that many are inside their window, new clients are refused until windows expire.
 type limiter struct {
 	rate       Rate
-	now        func() time.Time
+	clock      clock.PassiveClock
 	maxClients int
 
 	mu        sync.Mutex
@@ -88,13 +90,13 @@ type decision struct {
 	reset     time.Time
 }
 
-func newLimiter(rate Rate, maxClients int, now func() time.Time) *limiter {
-	return &limiter{rate: rate, now: now, maxClients: maxClients, clients: map[string]*window{}}
+func newLimiter(rate Rate, maxClients int, clk clock.PassiveClock) *limiter {
+	return &limiter{rate: rate, clock: clk, maxClients: maxClients, clients: map[string]*window{}}
 }
 
 // allow counts one request from client and says whether it is within the budget.
 func (l *limiter) allow(client string) decision {
-	now := l.now()
+	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, ok := l.clients[client]

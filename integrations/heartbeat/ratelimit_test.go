@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	testclock "k8s.io/utils/clock/testing"
 )
 
 func TestParseRate(t *testing.T) {
@@ -75,16 +76,13 @@ func FuzzParseRate(f *testing.F) {
 	})
 }
 
-// fakeClock is a settable clock for the limiter.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time       { return c.t }
-func (c *fakeClock) step(d time.Duration) { c.t = c.t.Add(d) }
-func newFakeClock() *fakeClock            { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func newFakeClock() *testclock.FakeClock {
+	return testclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+}
 
 func TestLimiterWindow(t *testing.T) {
 	clk := newFakeClock()
-	l := newLimiter(Rate{Limit: 3, Period: time.Minute}, 10, clk.now)
+	l := newLimiter(Rate{Limit: 3, Period: time.Minute}, 10, clk)
 	for i := range 3 {
 		d := l.allow("10.0.0.1")
 		require.True(t, d.allowed, "request %d", i)
@@ -92,24 +90,24 @@ func TestLimiterWindow(t *testing.T) {
 	}
 	d := l.allow("10.0.0.1")
 	assert.False(t, d.allowed)
-	assert.Equal(t, clk.t.Add(time.Minute), d.reset)
+	assert.Equal(t, clk.Now().Add(time.Minute), d.reset)
 	assert.True(t, l.allow("10.0.0.2").allowed, "another client has its own budget")
 
-	clk.step(59 * time.Second)
+	clk.Step(59 * time.Second)
 	assert.False(t, l.allow("10.0.0.1").allowed, "still inside the window")
-	clk.step(time.Second)
+	clk.Step(time.Second)
 	assert.True(t, l.allow("10.0.0.1").allowed, "a new window starts")
 }
 
 func TestLimiterBoundsClients(t *testing.T) {
 	clk := newFakeClock()
-	l := newLimiter(Rate{Limit: 1, Period: time.Minute}, 3, clk.now)
+	l := newLimiter(Rate{Limit: 1, Period: time.Minute}, 3, clk)
 	for i := range 3 {
 		require.True(t, l.allow(fmt.Sprintf("10.0.0.%d", i)).allowed)
 	}
 	assert.False(t, l.allow("10.0.1.1").allowed, "full table refuses new clients")
 	assert.LessOrEqual(t, len(l.clients), 3)
-	clk.step(time.Minute)
+	clk.Step(time.Minute)
 	assert.True(t, l.allow("10.0.1.1").allowed, "expired windows are swept")
 	assert.Len(t, l.clients, 1)
 }

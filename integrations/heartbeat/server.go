@@ -42,7 +42,7 @@ func NewServer(cfg Config, c *Cache, mesh MeshView, log *slog.Logger, reg promet
 	}
 	s := &Server{cfg: cfg, cache: c, mesh: mesh, log: log, auth: newAuthenticator(cfg.Token, cfg.InsecureNoAuth), metrics: m}
 	if !cfg.RateLimit.Unlimited() {
-		s.limiter = newLimiter(cfg.RateLimit, cfg.MaxClients, cfg.Now)
+		s.limiter = newLimiter(cfg.RateLimit, cfg.MaxClients, cfg.Clock)
 	}
 	if cfg.InsecureNoAuth {
 		log.Warn("heartbeat: serving WITHOUT authentication (--insecure-no-auth)")

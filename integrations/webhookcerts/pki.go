@@ -15,7 +15,7 @@ import (
 
 // issuer issues at now from r, backdating NotBefore by backdate.
 func issuer(r io.Reader, now time.Time, backdate time.Duration) pki.Issuer {
-	return pki.Issuer{Rand: r, Now: func() time.Time { return now }, Backdate: backdate}
+	return pki.Issuer{Rand: r, At: now, Backdate: backdate}
 }
 
 // newCA makes a self-signed ECDSA P-256 CA valid from now-backdate for validity.

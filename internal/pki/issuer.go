@@ -20,13 +20,15 @@ type KeyPair struct {
 }
 
 // Issuer makes keys and certificates. The zero value is ready to use. An
-// Issuer is a value and safe for concurrent use when Rand and Now are.
+// Issuer is a value and safe for concurrent use when Rand is.
 type Issuer struct {
 	// Rand is the source of keys, serial numbers and signatures. Nil means
 	// crypto/rand.Reader.
 	Rand io.Reader
-	// Now is the issue time. Nil means time.Now.
-	Now func() time.Time
+	// At is the issue time. Zero means the time of each call. (Long-lived
+	// components take a clock.Clock; a value that stamps one instant takes the
+	// instant, as here.)
+	At time.Time
 	// Backdate moves NotBefore this far before the issue time, for clocks a
 	// little behind. NotAfter is counted from the issue time.
 	Backdate time.Duration
@@ -46,10 +48,10 @@ func (is Issuer) rand() io.Reader {
 }
 
 func (is Issuer) now() time.Time {
-	if is.Now == nil {
+	if is.At.IsZero() {
 		return time.Now()
 	}
-	return is.Now()
+	return is.At
 }
 
 // NewKey generates an ECDSA P-256 private key.

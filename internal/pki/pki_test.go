@@ -22,7 +22,7 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // at is an Issuer whose clock stands at now.
 func at(now time.Time, backdate time.Duration) pki.Issuer {
-	return pki.Issuer{Now: func() time.Time { return now }, Backdate: backdate}
+	return pki.Issuer{At: now, Backdate: backdate}
 }
 
 func mustCA(t *testing.T, is pki.Issuer, validity time.Duration) pki.KeyPair {
