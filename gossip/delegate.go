@@ -65,7 +65,12 @@ func (e events) upsert(n *memberlist.Node) {
 	}
 	meta, err := DecodeMeta(n.Meta)
 	if err != nil {
-		e.m.log.Debug("gossip: member metadata unreadable", "member", n.Name, "err", err)
+		// A member that says nothing valid about itself is ignored: not listed,
+		// not probed, not in the metrics, until it announces valid metadata.
+		e.m.invalidMeta.Add(1)
+		e.m.stats.forget(n.Name)
+		e.m.log.Debug("gossip: member ignored: invalid metadata", "member", n.Name, "err", err)
+		return
 	}
 	addr, _ := netip.AddrFromSlice(n.Addr)
 	e.m.stats.upsert(n.Name, netip.AddrPortFrom(addr.Unmap(), n.Port), meta)

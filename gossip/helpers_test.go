@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,11 @@ func writeKeys(t testing.TB, path string, keys ...[]byte) {
 func testConfig(t testing.TB, name, keyFile string) Config {
 	cfg := DefaultConfig()
 	cfg.Name = name
-	cfg.Meta = Meta{Pod: name, Namespace: "ns", Node: "node-a", App: "app", Role: RoleSidecar}
+	pod := name // names are <namespace>/<pod>/<uid>: the pod is the middle part
+	if parts := strings.Split(name, "/"); len(parts) == 3 {
+		pod = parts[1]
+	}
+	cfg.Meta = Meta{Pod: pod, Namespace: "ns", Node: "node-a", App: "app", Role: RoleSidecar}
 	cfg.BindAddr, cfg.BindPort = "127.0.0.1", 0
 	cfg.Join = nil
 	cfg.KeyFile = keyFile

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -60,6 +61,8 @@ type Mesh struct {
 	selfAddr  netip.AddrPort
 	state     string
 	detail    string
+	// invalidMeta counts metadata announcements refused by DecodeMeta.
+	invalidMeta atomic.Uint64
 }
 
 // New validates cfg and registers the metrics collector with cfg.Registerer. The
@@ -80,6 +83,9 @@ func New(cfg Config) (*Mesh, error) {
 	}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(m)); err != nil {
+			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
+		}
+		if err := cfg.Registerer.Register(newGuardCollector(m)); err != nil {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
 		}
 	}
@@ -120,7 +126,7 @@ func (m *Mesh) start(keys Keys) error {
 	if err != nil {
 		return fmt.Errorf("gossip: building keyring: %w", err)
 	}
-	tr, err := NewTransport(TransportConfig{BindAddr: m.cfg.BindAddr, BindPort: m.cfg.BindPort, Logger: m.log, delay: m.cfg.linkDelay})
+	tr, err := NewTransport(TransportConfig{BindAddr: m.cfg.BindAddr, BindPort: m.cfg.BindPort, Logger: m.log, Keys: m.keys, delay: m.cfg.linkDelay})
 	if err != nil {
 		return err
 	}

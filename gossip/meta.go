@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 )
 
 // MetaMaxSize is memberlist's limit on the encoded metadata of one member.
@@ -75,10 +74,15 @@ const fingerprintLen = 6
 
 // Encode returns the wire form of m, at most limit bytes. When the full form is
 // longer, the least important strings (agent, app version, app, owner name, node,
-// pod) are shortened, in that order, and Truncated is set.
+// pod) are shortened, in that order, and Truncated is set; a shortened value
+// keeps its grammar. Metadata that does not Validate is an error: peers would
+// ignore it.
 func (m Meta) Encode(limit int) ([]byte, error) {
 	if len(m.Keys) > maxMetaKeys {
 		m.Keys = m.Keys[:maxMetaKeys]
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("gossip: encoding metadata: %w", err)
 	}
 	keys, err := fingerprintBytes(m.Keys)
 	if err != nil {
@@ -94,7 +98,7 @@ func (m Meta) Encode(limit int) ([]byte, error) {
 		if over <= 0 {
 			break
 		}
-		*f = truncateUTF8(*f, max(16, len(*f)-over))
+		*f = trimToGrammar(*f, max(16, len(*f)-over))
 	}
 	out = m.encode(keys)
 	if len(out) > limit {
@@ -135,7 +139,8 @@ func appendField(out []byte, tag byte, val string) []byte {
 }
 
 // DecodeMeta parses metadata written by Meta.Encode. Unknown fields are skipped;
-// malformed input gives an error, never a panic.
+// malformed input, and metadata that does not Validate (a member speaking for a
+// pod that cannot exist), give an error, never a panic.
 func DecodeMeta(b []byte) (Meta, error) {
 	var m Meta
 	if len(b) == 0 {
@@ -156,6 +161,9 @@ func DecodeMeta(b []byte) (Meta, error) {
 		if err := m.setField(tag, val); err != nil {
 			return m, fmt.Errorf("gossip: decoding metadata: %w", err)
 		}
+	}
+	if err := m.Validate(); err != nil {
+		return Meta{}, fmt.Errorf("gossip: decoding metadata: %w", err)
 	}
 	return m, nil
 }
@@ -197,15 +205,4 @@ func (m *Meta) setField(tag byte, val []byte) error {
 		m.Zone = s
 	}
 	return nil
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -27,6 +27,12 @@ type TransportConfig struct {
 	BindPort int
 	// Logger receives socket errors.
 	Logger *slog.Logger
+	// Keys returns the keys that authenticate memberlist's UDP packets; packets
+	// none of them authenticates are dropped before memberlist sees them. Nil, or
+	// no keys yet: only the packets' form is checked.
+	Keys func() [][]byte
+	// Limits bound inbound streams before memberlist reads them.
+	Limits StreamLimits
 	// delay, when positive (tests), delays every UDP write: a slow link.
 	delay time.Duration
 }
@@ -55,6 +61,8 @@ type Transport struct {
 	closed   atomic.Bool
 	wg       sync.WaitGroup
 	echo     atomic.Pointer[echoHandler]
+	guard    *streamGuard
+	screen   *packetScreen
 	stats    struct{ pin, pout, bin, bout atomic.Uint64 }
 	// delay, when positive, delays every UDP write (tests: a slow link).
 	delay time.Duration
@@ -82,6 +90,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	}
 	t := &Transport{
 		log: log, bindIP: ip, delay: cfg.delay,
+		guard: newStreamGuard(cfg.Limits), screen: newPacketScreen(cfg.Keys),
 		packetCh: make(chan *memberlist.Packet, 64),
 		streamCh: make(chan net.Conn),
 		done:     make(chan struct{}),
@@ -268,14 +277,41 @@ func (t *Transport) acceptLoop() {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		select {
-		case t.streamCh <- conn:
-		case <-t.done:
+		t.admit(conn)
+	}
+}
+
+// admit takes a stream slot for conn and screens its first frame header in a
+// goroutine of its own, then hands it to memberlist; a refused stream is closed.
+func (t *Transport) admit(conn net.Conn) {
+	src, err := sourceAddr(conn)
+	reason := RefusedStreams
+	if err == nil {
+		reason = t.guard.admit(src)
+	}
+	if reason != "" {
+		t.log.Debug("gossip: stream refused", "peer", conn.RemoteAddr().String(), "reason", reason)
+		_ = conn.Close()
+		return
+	}
+	t.wg.Go(func() {
+		screened, reason := t.guard.screen(conn, src)
+		if reason != "" {
+			t.log.Debug("gossip: stream refused", "peer", conn.RemoteAddr().String(), "reason", reason)
 			_ = conn.Close()
 			return
 		}
-	}
+		select {
+		case t.streamCh <- screened:
+		case <-t.done:
+			_ = screened.Close()
+		}
+	})
 }
+
+// Refused returns how many streams and packets were refused before
+// authentication, per reason (every reason present).
+func (t *Transport) Refused() map[string]uint64 { return t.guard.counts() }
 
 func (t *Transport) readLoop() {
 	defer t.wg.Done()
@@ -300,6 +336,10 @@ func (t *Transport) readLoop() {
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		if isEcho(buf[:n]) {
 			t.handleEcho(buf[:n], from, rx)
+			continue
+		}
+		if reason := t.screen.check(buf[:n]); reason != "" {
+			t.guard.refuse(reason)
 			continue
 		}
 		pkt := &memberlist.Packet{Buf: bytes.Clone(buf[:n]), From: net.UDPAddrFromAddrPort(from), Timestamp: rx}
