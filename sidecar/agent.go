@@ -81,7 +81,8 @@ func (a *Agent) meta(info PodInfo) gossip.Meta {
 }
 
 // Run serves HTTP and gossips until ctx ends, then leaves the mesh and stops the
-// server within ShutdownTimeout. It fails fast when the HTTP port is taken.
+// server within ShutdownTimeout. It fails fast when the HTTP port is taken;
+// gossip trouble never stops it (runMesh).
 func (a *Agent) Run(ctx context.Context) error {
 	addr := net.JoinHostPort(a.cfg.HTTPAddr, strconv.Itoa(a.cfg.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
@@ -96,7 +97,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	meshCtx, stopMesh := context.WithCancel(context.WithoutCancel(ctx))
 	meshErr := make(chan error, 1)
-	wg.Go(func() { meshErr <- a.mesh.Run(meshCtx) })
+	wg.Go(func() { meshErr <- a.runMesh(meshCtx) })
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	wg.Go(func() { a.podinfo.watch(watchCtx, a.cfg.PollInterval, a.onPodInfo, a.onPodInfoError) })
 	wg.Go(func() { _ = a.checks.Run(watchCtx) })
