@@ -17,11 +17,16 @@ import (
 // archive is written beside file and renamed, so file is never half-written.
 func WriteArchive(file string, images ...Image) error {
 	refs := map[name.Reference]v1.Image{}
+	layers := layerCache{}
 	for _, img := range images {
 		if len(img.Refs) == 0 {
 			return fmt.Errorf("writing %s: an image without a ref", file)
 		}
-		built, err := Build(img)
+		layer, err := layers.get(img.Files)
+		if err != nil {
+			return fmt.Errorf("building the layer of %v: %w", img.Refs, err)
+		}
+		built, err := withLayer(img, layer)
 		if err != nil {
 			return err
 		}
@@ -48,4 +53,22 @@ func WriteArchive(file string, images ...Image) error {
 		return fmt.Errorf("writing %s: %w", file, err)
 	}
 	return nil
+}
+
+// layerCache builds the layer of a file list once: images that differ in their
+// config only (testapp's ":e2e" and ":crash") share it, and it is hashed and
+// compressed once.
+type layerCache map[string]v1.Layer
+
+func (c layerCache) get(files []File) (v1.Layer, error) {
+	key := fmt.Sprintf("%#v", files)
+	if l, ok := c[key]; ok {
+		return l, nil
+	}
+	l, err := Layer(files)
+	if err != nil {
+		return nil, err
+	}
+	c[key] = l
+	return l, nil
 }

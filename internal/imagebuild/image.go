@@ -74,6 +74,11 @@ func Build(img Image) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the layer of %v: %w", img.Refs, err)
 	}
+	return withLayer(img, layer)
+}
+
+// withLayer assembles img with its layer built already.
+func withLayer(img Image, layer v1.Layer) (v1.Image, error) {
 	base, err := mutate.AppendLayers(empty.Image, layer)
 	if err != nil {
 		return nil, fmt.Errorf("adding the layer of %v: %w", img.Refs, err)

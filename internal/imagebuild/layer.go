@@ -23,8 +23,9 @@ var epoch = time.Unix(0, 0).UTC()
 
 // Layer builds one layer holding files. Entries are sorted by path and parent
 // directories are added, so the same files give the same digest. The layer is
-// gzip-compressed at BestSpeed: the binaries are most of its size and compress
-// little better at higher levels.
+// gzip-compressed once, at BestSpeed (the binaries are most of its size and
+// compress little better at higher levels), and the compressed bytes are kept for
+// the digest and the archive.
 func Layer(files []File) (v1.Layer, error) {
 	entries, err := withParents(files)
 	if err != nil {
@@ -42,7 +43,7 @@ func Layer(files []File) (v1.Layer, error) {
 	}
 	data := buf.Bytes()
 	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	layer, err := tarball.LayerFromOpener(open, tarball.WithCompressionLevel(gzip.BestSpeed))
+	layer, err := tarball.LayerFromOpener(open, tarball.WithCompressionLevel(gzip.BestSpeed), tarball.WithCompressedCaching)
 	if err != nil {
 		return nil, fmt.Errorf("wrapping the layer: %w", err)
 	}

@@ -325,3 +325,23 @@ func TestArchivesErrors(t *testing.T) {
 	_, err = missing.Archives("meshprobe-sidecar")
 	assert.ErrorContains(t, err, "Dockerfile.sidecar: the final stage: COPY /out/meshprobe-sidecar /meshprobe-sidecar")
 }
+
+// TestMakeBuildMatchesDockerfiles: `make images` packs the binaries of `make
+// build`, so those must be built as the Dockerfiles' build stages build them:
+// static, -trimpath, and the same -ldflags (stripped, version stamped).
+func TestMakeBuildMatchesDockerfiles(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
+	require.NoError(t, err)
+	makefile := string(data)
+	ldflags := regexp.MustCompile(`(?m)^LDFLAGS\s*:?=\s*(.*)$`).FindStringSubmatch(makefile)
+	require.NotNil(t, ldflags, "Makefile: LDFLAGS")
+	assert.Contains(t, makefile, `CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"`, "Makefile: the build recipe")
+	for _, name := range []string{"webhook", "sidecar"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile."+name))
+		require.NoError(t, err)
+		m := regexp.MustCompile(`-ldflags "([^"]*)"`).FindStringSubmatch(string(data))
+		require.NotNil(t, m, "Dockerfile.%s: -ldflags", name)
+		assert.Equal(t, strings.ReplaceAll(m[1], "${VERSION}", "$(VERSION)"), strings.TrimSpace(ldflags[1]),
+			"Dockerfile.%s and the Makefile link alike", name)
+	}
+}
