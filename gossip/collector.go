@@ -7,29 +7,31 @@ import (
 )
 
 // collector emits the gossip metrics from a snapshot of the live membership at
-// each scrape, so the series of departed peers vanish with them.
+// each scrape, so the series of departed peers vanish with them. Label values
+// are cleaned when a peer's label set is made (cleanValue), and a metric that
+// still does not build is dropped, not panicked on: whatever members announce,
+// a scrape gives a valid exposition.
 type collector struct {
 	m        *Mesh
+	detail   []int
 	rtt      *prometheus.Desc
 	members  *prometheus.Desc
 	failures *prometheus.Desc
 }
 
 func newCollector(m *Mesh) *collector {
-	peerLabels := []string{"peer_namespace", "peer_app", "peer_node", "same_node"}
-	if m.cfg.PeerPodLabels {
-		peerLabels = append(peerLabels, "peer_pod")
-	}
+	peerLabels := m.stats.labeler.names()
 	return &collector{
-		m: m,
+		m:      m,
+		detail: m.stats.labeler.detail,
 		rtt: prometheus.NewDesc("meshprobe_gossip_rtt_seconds",
-			"Round-trip time to gossip peers, by peer group and probe (echo: the active UDP echo prober; swim: memberlist's failure-detector probes).",
-			append(append([]string{}, peerLabels...), "probe"), nil),
+			"Round-trip time to gossip peers, by bounded peer group and probe (echo: the active UDP echo prober; swim: memberlist's failure-detector probes).",
+			append(peerLabels, "probe"), nil),
 		members: prometheus.NewDesc("meshprobe_gossip_members",
 			"Gossip members as this member sees them, by state (alive includes this member; suspect: live but its latest echo probes from here failed; dead and left: gone within the retention window).",
 			[]string{"state"}, nil),
 		failures: prometheus.NewDesc("meshprobe_gossip_probe_failures_total",
-			"Echo probes to gossip peers that got no authenticated answer within the timeout, by peer group.",
+			"Echo probes to gossip peers that got no authenticated answer within the timeout, by bounded peer group.",
 			peerLabels, nil),
 	}
 }
@@ -49,19 +51,26 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counts[StateAlive]++ // this member
 	}
 	for _, st := range States {
-		ch <- prometheus.MustNewConstMetric(c.members, prometheus.GaugeValue, float64(counts[st]), st)
+		send(ch)(prometheus.NewConstMetric(c.members, prometheus.GaugeValue, float64(counts[st]), st))
 	}
 	for _, s := range c.m.stats.seriesSnapshot() {
-		lv := []string{s.labels.namespace, s.labels.app, s.labels.node, s.labels.sameNode}
-		if c.m.cfg.PeerPodLabels {
-			lv = append(lv, s.labels.pod)
-		}
-		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.failures), lv...)
+		lv := s.labels.values(c.detail)
+		send(ch)(prometheus.NewConstMetric(c.failures, prometheus.CounterValue, float64(s.failures), lv...))
 		for _, h := range []struct {
 			probe string
 			h     histogram
 		}{{ProbeEcho, s.echo}, {ProbeSWIM, s.swim}} {
-			ch <- prometheus.MustNewConstHistogram(c.rtt, h.h.count, h.h.sum, h.h.cumulative(), append(lv, h.probe)...)
+			send(ch)(prometheus.NewConstHistogram(c.rtt, h.h.count, h.h.sum, h.h.cumulative(), append(lv, h.probe)...))
+		}
+	}
+}
+
+// send returns a function that passes a built metric on and drops one that did
+// not build.
+func send(ch chan<- prometheus.Metric) func(prometheus.Metric, error) {
+	return func(m prometheus.Metric, err error) {
+		if err == nil {
+			ch <- m
 		}
 	}
 }

@@ -63,25 +63,32 @@ func labelValue(m *dto.Metric, name string) string {
 	return ""
 }
 
-func newTestMesh(t *testing.T, perPod bool) (*Mesh, *prometheus.Registry) {
+func newTestMesh(t testing.TB, tune func(*Config)) (*Mesh, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	cfg := testConfig(t, "ns/me/00000000", "/nonexistent")
-	cfg.Meta.Node = "node-a"
-	cfg.PeerPodLabels = perPod
+	cfg := testConfig(t, "shop/me/00000000", "/nonexistent")
+	cfg.Meta.Namespace, cfg.Meta.Node, cfg.Meta.Zone = "shop", "node-a", "zone-1"
 	cfg.Registerer = reg
+	if tune != nil {
+		tune(&cfg)
+	}
 	m, err := New(cfg)
 	require.NoError(t, err)
 	return m, reg
 }
 
+const failuresHeader = `
+# HELP meshprobe_gossip_probe_failures_total Echo probes to gossip peers that got no authenticated answer within the timeout, by bounded peer group.
+# TYPE meshprobe_gossip_probe_failures_total counter
+`
+
 func TestCollectorDepartedPeersVanish(t *testing.T) {
-	m, reg := newTestMesh(t, false)
+	m, reg := newTestMesh(t, nil)
 	now := time.Now()
 	addr := netip.MustParseAddrPort("10.0.0.1:7946")
-	m.stats.upsert("shop/web-1/00000001", addr, Meta{Pod: "web-1", Namespace: "shop", Node: "node-a", App: "web"})
-	m.stats.upsert("shop/web-2/00000002", addr, Meta{Pod: "web-2", Namespace: "shop", Node: "node-b", App: "web"})
-	m.stats.upsert("shop/db-0/00000003", addr, Meta{Pod: "db-0", Namespace: "shop", Node: "node-b", App: "db"})
+	m.stats.upsert("shop/web-1/00000001", addr, Meta{Pod: "web-1", Namespace: "shop", Node: "node-a", Zone: "zone-1", App: "web"})
+	m.stats.upsert("shop/web-2/00000002", addr, Meta{Pod: "web-2", Namespace: "shop", Node: "node-b", Zone: "zone-1", App: "web"})
+	m.stats.upsert("shop/db-0/00000003", addr, Meta{Pod: "db-0", Namespace: "shop", Node: "node-c", Zone: "zone-2", App: "db"})
 	m.stats.observe("shop/web-1/00000001", ProbeEcho, 80*time.Microsecond, now)
 	m.stats.observe("shop/web-2/00000002", ProbeEcho, 300*time.Microsecond, now)
 	m.stats.observe("shop/web-2/00000002", ProbeSWIM, 2*time.Millisecond, now)
@@ -89,12 +96,10 @@ func TestCollectorDepartedPeersVanish(t *testing.T) {
 	m.stats.fail("shop/db-0/00000003")
 	m.stats.observe("ns/unknown/0", ProbeEcho, time.Millisecond, now) // not a member: dropped
 
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP meshprobe_gossip_probe_failures_total Echo probes to gossip peers that got no authenticated answer within the timeout, by peer group.
-# TYPE meshprobe_gossip_probe_failures_total counter
-meshprobe_gossip_probe_failures_total{peer_app="db",peer_namespace="shop",peer_node="node-b",same_node="false"} 1
-meshprobe_gossip_probe_failures_total{peer_app="web",peer_namespace="shop",peer_node="node-a",same_node="true"} 0
-meshprobe_gossip_probe_failures_total{peer_app="web",peer_namespace="shop",peer_node="node-b",same_node="false"} 0
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(failuresHeader+`
+meshprobe_gossip_probe_failures_total{peer_namespace="shop",peer_zone="zone-1",same_node="false",same_zone="true"} 0
+meshprobe_gossip_probe_failures_total{peer_namespace="shop",peer_zone="zone-1",same_node="true",same_zone="true"} 0
+meshprobe_gossip_probe_failures_total{peer_namespace="shop",peer_zone="zone-2",same_node="false",same_zone="false"} 1
 `), "meshprobe_gossip_probe_failures_total"))
 	// db-0 failed its latest probe: suspect from here. Not gossiping yet: no self.
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(membersText(2, 1, 0, 0)), "meshprobe_gossip_members"))
@@ -102,7 +107,7 @@ meshprobe_gossip_probe_failures_total{peer_app="web",peer_namespace="shop",peer_
 
 	// db-0 dies, web-2 leaves (after announcing it): their label sets vanish.
 	m.stats.depart("shop/db-0/00000003", now)
-	m.stats.upsert("shop/web-2/00000002", addr, Meta{Pod: "web-2", Namespace: "shop", Node: "node-b", App: "web", Leaving: true})
+	m.stats.upsert("shop/web-2/00000002", addr, Meta{Pod: "web-2", Namespace: "shop", Node: "node-b", Zone: "zone-1", App: "web", Leaving: true})
 	m.stats.depart("shop/web-2/00000002", now)
 	assert.Equal(t, 1*2, countSeries(t, reg, "meshprobe_gossip_rtt_seconds"))
 	assert.Equal(t, 1, countSeries(t, reg, "meshprobe_gossip_probe_failures_total"))
@@ -111,17 +116,15 @@ meshprobe_gossip_probe_failures_total{peer_app="web",peer_namespace="shop",peer_
 	// After the retention they are no longer counted; a returning label set starts at zero.
 	m.stats.prune(now.Add(time.Hour), time.Minute)
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(membersText(1, 0, 0, 0)), "meshprobe_gossip_members"))
-	m.stats.upsert("shop/db-1/00000004", addr, Meta{Pod: "db-1", Namespace: "shop", Node: "node-b", App: "db"})
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP meshprobe_gossip_probe_failures_total Echo probes to gossip peers that got no authenticated answer within the timeout, by peer group.
-# TYPE meshprobe_gossip_probe_failures_total counter
-meshprobe_gossip_probe_failures_total{peer_app="db",peer_namespace="shop",peer_node="node-b",same_node="false"} 0
-meshprobe_gossip_probe_failures_total{peer_app="web",peer_namespace="shop",peer_node="node-a",same_node="true"} 0
+	m.stats.upsert("shop/db-1/00000004", addr, Meta{Pod: "db-1", Namespace: "shop", Node: "node-c", Zone: "zone-2", App: "db"})
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(failuresHeader+`
+meshprobe_gossip_probe_failures_total{peer_namespace="shop",peer_zone="zone-1",same_node="true",same_zone="true"} 0
+meshprobe_gossip_probe_failures_total{peer_namespace="shop",peer_zone="zone-2",same_node="false",same_zone="false"} 0
 `), "meshprobe_gossip_probe_failures_total"))
 }
 
 func TestCollectorHistogramBuckets(t *testing.T) {
-	m, reg := newTestMesh(t, true)
+	m, reg := newTestMesh(t, func(c *Config) { c.PeerLabels = []string{PeerLabelPod} })
 	now := time.Now()
 	m.stats.upsert("shop/web-1/00000001", netip.MustParseAddrPort("10.0.0.1:7946"), Meta{Pod: "web-1", Namespace: "shop", Node: "node-b", App: "web"})
 	for _, d := range []time.Duration{40 * time.Microsecond, 50 * time.Microsecond, 700 * time.Microsecond, 2 * time.Second} {

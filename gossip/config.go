@@ -71,9 +71,18 @@ type Config struct {
 	// failure.
 	EchoTimeout time.Duration
 
-	// PeerPodLabels adds a peer_pod label to the RTT and failure metrics. Off by
-	// default: it makes the series count grow with the number of pods.
-	PeerPodLabels bool
+	// PeerNamespaces lists the namespaces, besides the member's own, that the RTT
+	// and failure series name in peer_namespace (the namespaces the pod depends
+	// on); peers in any other namespace count under PeerNamespaceOther. At most
+	// MaxPeerNamespaces, each a namespace name.
+	PeerNamespaces []string
+	// PeerLabels adds detailed peer labels (PeerLabelApp, PeerLabelNode,
+	// PeerLabelPod) to the RTT and failure series. None by default: they make the
+	// series grow with the mesh, up to PeerLabelLimit.
+	PeerLabels []string
+	// PeerLabelLimit caps the distinct value combinations of PeerLabels one member
+	// exports; peers beyond it get LabelOverflow in every detailed label.
+	PeerLabelLimit int
 
 	// Logger receives the Mesh's logs and memberlist's (at their own levels).
 	Logger *slog.Logger
@@ -92,7 +101,8 @@ type Config struct {
 // memberlist's LAN timings (probe every 1 s, timeout 500 ms, gossip every 200 ms,
 // push/pull every 30 s) with suspicion multiplier 3 (memberlist's is 4: a failed
 // member is declared dead sooner) and TCP timeout 5 s; leave within 5 s; an echo
-// round every 1 s to 3 peers, 1 s timeout; no per-pod labels.
+// round every 1 s to 3 peers, 1 s timeout; no declared peer namespaces and no
+// detailed peer labels (their limit 64 when set).
 func DefaultConfig() Config {
 	return Config{
 		BindAddr:          "0.0.0.0",
@@ -113,6 +123,7 @@ func DefaultConfig() Config {
 		EchoInterval:      time.Second,
 		EchoPeers:         3,
 		EchoTimeout:       time.Second,
+		PeerLabelLimit:    DefaultPeerLabelLimit,
 	}
 }
 
@@ -136,7 +147,7 @@ func (c *Config) Validate() error {
 	case c.EchoInterval < 0 || (c.EchoInterval > 0 && (c.EchoPeers < 1 || c.EchoTimeout <= 0)):
 		return errors.New("gossip: config: with EchoInterval set, EchoPeers and EchoTimeout must be positive")
 	}
-	return nil
+	return validatePeerLabels(c)
 }
 
 // memberlistConfig builds memberlist's config from c.

@@ -77,7 +77,7 @@ func New(cfg Config) (*Mesh, error) {
 	m := &Mesh{
 		cfg:   cfg,
 		log:   cfg.Logger.With("component", "gossip"),
-		stats: newStats(cfg.Meta.Node, cfg.PeerPodLabels),
+		stats: newStats(newLabeler(&cfg)),
 		meta:  cfg.Meta,
 		state: StatusWaitingForKey,
 	}
@@ -244,6 +244,7 @@ func (m *Mesh) UpdateMeta(meta Meta) {
 	m.meta = meta
 	m.encodeMetaLocked()
 	m.mu.Unlock()
+	m.stats.relabel(meta)
 	m.broadcastMeta()
 }
 

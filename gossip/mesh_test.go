@@ -197,6 +197,7 @@ func TestMeshLinkDelayInHistogram(t *testing.T) {
 	writeKeys(t, kf, newKey(t))
 	const delay = 15 * time.Millisecond
 	ms := startCluster(t, 2, kf, func(i int, c *Config) {
+		c.PeerLabels = []string{PeerLabelApp} // histogramFor finds the peer by peer_app
 		if i == 1 {
 			c.linkDelay = delay // every packet member 1 sends takes 15 ms longer
 			c.Meta.App = "slow"

@@ -53,11 +53,6 @@ func (h *histogram) cumulative() map[float64]uint64 {
 	return out
 }
 
-// labelSet is the bounded identity of a peer in the metrics.
-type labelSet struct {
-	namespace, app, node, sameNode, pod string
-}
-
 // series holds the metric values of one label set.
 type series struct {
 	echo, swim histogram
@@ -90,33 +85,32 @@ type departed struct {
 // stats tracks live peers, departed members and RTT series. Peers are added and
 // removed by memberlist's event delegate; samples for unknown peers are dropped.
 type stats struct {
-	selfNode string
-	perPod   bool
-
 	mu       sync.Mutex
+	labeler  *labeler
 	peers    map[string]*peer
 	departed map[string]departed
 	series   map[labelSet]*series
 }
 
-func newStats(selfNode string, perPod bool) *stats {
+func newStats(l *labeler) *stats {
 	return &stats{
-		selfNode: selfNode, perPod: perPod,
+		labeler:  l,
 		peers:    make(map[string]*peer),
 		departed: make(map[string]departed),
 		series:   make(map[labelSet]*series),
 	}
 }
 
-func (s *stats) labelsFor(m Meta) labelSet {
-	ls := labelSet{namespace: m.Namespace, app: m.App, node: m.Node, sameNode: "false"}
-	if s.selfNode != "" && m.Node == s.selfNode {
-		ls.sameNode = "true"
+// relabel recomputes every live peer's label set after this member's own node
+// or zone changed; series of label sets no peer has any more go at the next prune.
+func (s *stats) relabel(self Meta) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.labeler.setSelf(self)
+	for _, p := range s.peers {
+		p.labels = s.labeler.labels(p.meta)
+		s.seriesFor(p.labels)
 	}
-	if s.perPod {
-		ls.pod = m.Pod
-	}
-	return ls
 }
 
 // upsert records a joined or updated live member.
@@ -129,7 +123,7 @@ func (s *stats) upsert(name string, addr netip.AddrPort, m Meta) {
 		p = &peer{}
 		s.peers[name] = p
 	}
-	p.addr, p.meta, p.labels = addr, m, s.labelsFor(m)
+	p.addr, p.meta, p.labels = addr, m, s.labeler.labels(m)
 	s.seriesFor(p.labels) // pre-initialise the label set
 }
 
@@ -200,15 +194,22 @@ func (s *stats) prune(now time.Time, retention time.Duration) {
 			delete(s.departed, name)
 		}
 	}
-	live := make(map[labelSet]bool, len(s.series))
-	for _, p := range s.peers {
-		live[p.labels] = true
-	}
+	live := s.liveLabelsLocked()
 	for ls := range s.series {
 		if !live[ls] {
 			delete(s.series, ls)
 		}
 	}
+	s.labeler.retain(live)
+}
+
+// liveLabelsLocked returns the label sets live peers have; the caller holds mu.
+func (s *stats) liveLabelsLocked() map[labelSet]bool {
+	live := make(map[labelSet]bool, len(s.series))
+	for _, p := range s.peers {
+		live[p.labels] = true
+	}
+	return live
 }
 
 // seriesSnap is a copy of one label set's series.
@@ -221,10 +222,7 @@ type seriesSnap struct {
 func (s *stats) seriesSnapshot() []seriesSnap {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	live := make(map[labelSet]bool, len(s.series))
-	for _, p := range s.peers {
-		live[p.labels] = true
-	}
+	live := s.liveLabelsLocked()
 	out := make([]seriesSnap, 0, len(live))
 	for ls, sr := range s.series {
 		if !live[ls] {

@@ -66,7 +66,7 @@ func (a *Agent) gossipConfig() gossip.Config {
 	gc.Join = a.cfg.GossipJoin
 	gc.KeyFile = a.cfg.KeyFile()
 	gc.EchoInterval, gc.EchoPeers, gc.EchoTimeout = a.cfg.RTTInterval, a.cfg.RTTPeers, a.cfg.RTTTimeout
-	gc.PeerPodLabels = a.cfg.RTTPeerPodLabels
+	gc.PeerNamespaces, gc.PeerLabels, gc.PeerLabelLimit = a.cfg.RTTPeerNamespaces, a.cfg.RTTPeerLabels, a.cfg.RTTPeerLabelLimit
 	gc.Logger, gc.Registerer = a.log, a.reg
 	return gc
 }
@@ -74,7 +74,7 @@ func (a *Agent) gossipConfig() gossip.Config {
 // meta is the gossip metadata for the pod as it is now.
 func (a *Agent) meta(info PodInfo) gossip.Meta {
 	return gossip.Meta{
-		Pod: a.cfg.PodName, Namespace: a.cfg.PodNamespace, Node: a.cfg.NodeName,
+		Pod: a.cfg.PodName, Namespace: a.cfg.PodNamespace, Node: a.cfg.NodeName, Zone: info.Zone(),
 		OwnerKind: a.cfg.OwnerKind, OwnerName: a.cfg.OwnerName,
 		App: info.App(), AppVersion: info.Version(), Agent: buildinfo.Version(), Role: gossip.RoleSidecar,
 	}
@@ -146,8 +146,8 @@ func (a *Agent) onPodInfo(info PodInfo) {
 	prev := a.info
 	a.info = info
 	a.mu.Unlock()
-	if info.App() != prev.App() || info.Version() != prev.Version() {
-		a.log.Info("sidecar: pod labels changed", "app", info.App(), "version", info.Version())
+	if info.App() != prev.App() || info.Version() != prev.Version() || info.Zone() != prev.Zone() {
+		a.log.Info("sidecar: pod labels changed", "app", info.App(), "version", info.Version(), "zone", info.Zone())
 		a.mesh.UpdateMeta(a.meta(info))
 	}
 	if info.Checks() != prev.Checks() {

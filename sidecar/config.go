@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/logging"
 )
@@ -25,7 +26,12 @@ const (
 	EnvRTTTimeout       = "MESHPROBE_RTT_TIMEOUT"
 	EnvRTTPeerPodLabels = "MESHPROBE_RTT_PEER_POD_LABELS"
 	EnvLogFormat        = "MESHPROBE_LOG_FORMAT"
-	EnvLogLevel         = "MESHPROBE_LOG_LEVEL"
+	// EnvRTTPeerNamespaces, EnvRTTPeerLabels and EnvRTTPeerLabelLimit shape the
+	// RTT series' labels (gossip/README.md, Metrics).
+	EnvRTTPeerNamespaces = "MESHPROBE_RTT_PEER_NAMESPACES"
+	EnvRTTPeerLabels     = "MESHPROBE_RTT_PEER_LABELS"
+	EnvRTTPeerLabelLimit = "MESHPROBE_RTT_PEER_LABEL_LIMIT"
+	EnvLogLevel          = "MESHPROBE_LOG_LEVEL"
 )
 
 // Config is the sidecar's configuration: from the environment the injected pod
@@ -42,10 +48,18 @@ type Config struct {
 	HTTPPort       int
 	PodInfoDir     string
 
-	RTTInterval      time.Duration
-	RTTPeers         int
-	RTTTimeout       time.Duration
+	RTTInterval time.Duration
+	RTTPeers    int
+	RTTTimeout  time.Duration
+	// RTTPeerPodLabels (deprecated) is RTTPeerLabels peer_app, peer_node and
+	// peer_pod: the detailed labels of before the series were bounded.
 	RTTPeerPodLabels bool
+	// RTTPeerNamespaces are the namespaces the pod depends on: named in the RTT
+	// series' peer_namespace (others are "_other").
+	RTTPeerNamespaces []string
+	// RTTPeerLabels and RTTPeerLabelLimit: opt-in detailed peer labels, capped.
+	RTTPeerLabels     []string
+	RTTPeerLabelLimit int
 
 	// PollInterval is how often the podinfo files are re-read.
 	PollInterval time.Duration
@@ -60,7 +74,7 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	env := envReader{getenv: getenv}
 	hostname, _ := os.Hostname()
 	var c Config
-	var join string
+	var join, peerNamespaces, peerLabels string
 	fs := flag.NewFlagSet("meshprobe-sidecar", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.StringVar(&c.PodName, "pod-name", env.str(contract.EnvPodName, hostname), "pod name ($"+contract.EnvPodName+")")
@@ -80,7 +94,10 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.DurationVar(&c.RTTInterval, "rtt-interval", env.duration(EnvRTTInterval, time.Second), "mean time between active RTT probe rounds; 0 disables the echo prober ($"+EnvRTTInterval+")")
 	fs.IntVar(&c.RTTPeers, "rtt-peers", env.int(EnvRTTPeers, 3), "peers probed per RTT round ($"+EnvRTTPeers+")")
 	fs.DurationVar(&c.RTTTimeout, "rtt-timeout", env.duration(EnvRTTTimeout, time.Second), "RTT probe timeout ($"+EnvRTTTimeout+")")
-	fs.BoolVar(&c.RTTPeerPodLabels, "rtt-peer-pod-labels", env.bool(EnvRTTPeerPodLabels, false), "add a peer_pod label to the RTT metrics (series grow with the pod count) ($"+EnvRTTPeerPodLabels+")")
+	fs.BoolVar(&c.RTTPeerPodLabels, "rtt-peer-pod-labels", env.bool(EnvRTTPeerPodLabels, false), "deprecated: the same as --rtt-peer-labels=peer_app,peer_node,peer_pod ($"+EnvRTTPeerPodLabels+")")
+	fs.StringVar(&peerNamespaces, "rtt-peer-namespaces", env.str(EnvRTTPeerNamespaces, ""), "comma-separated namespaces the pod depends on, named in the RTT series' peer_namespace; peers elsewhere are \"_other\" ($"+EnvRTTPeerNamespaces+")")
+	fs.StringVar(&peerLabels, "rtt-peer-labels", env.str(EnvRTTPeerLabels, ""), "comma-separated detailed peer labels for the RTT series: peer_app, peer_node, peer_pod (series grow with the mesh, up to --rtt-peer-label-limit) ($"+EnvRTTPeerLabels+")")
+	fs.IntVar(&c.RTTPeerLabelLimit, "rtt-peer-label-limit", env.int(EnvRTTPeerLabelLimit, gossip.DefaultPeerLabelLimit), "at most this many distinct values of the detailed peer labels; further peers get \"_overflow\" ($"+EnvRTTPeerLabelLimit+")")
 	fs.DurationVar(&c.PollInterval, "podinfo-poll-interval", 2*time.Second, "how often the podinfo files are re-read")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "budget for leaving the mesh and stopping the HTTP server on SIGTERM")
 	c.Log.RegisterFlags(fs)
@@ -96,6 +113,10 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 		return c, fmt.Errorf("sidecar: unexpected arguments %q", fs.Args())
 	}
 	c.GossipJoin = splitList(join)
+	c.RTTPeerNamespaces, c.RTTPeerLabels = splitList(peerNamespaces), splitList(peerLabels)
+	if c.RTTPeerPodLabels {
+		c.RTTPeerLabels = []string{gossip.PeerLabelApp, gossip.PeerLabelNode, gossip.PeerLabelPod}
+	}
 	return c, c.validate()
 }
 

@@ -32,7 +32,18 @@ func TestLoadConfigFromEnv(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.RTTInterval)
 	assert.Equal(t, 7, cfg.RTTPeers)
 	assert.True(t, cfg.RTTPeerPodLabels)
+	assert.Equal(t, []string{"peer_app", "peer_node", "peer_pod"}, cfg.RTTPeerLabels, "the deprecated switch is every detailed label")
 	assert.Equal(t, "debug", cfg.Log.Level)
+}
+
+func TestLoadConfigPeerLabels(t *testing.T) {
+	cfg, err := LoadConfig([]string{"--rtt-peer-label-limit=10"}, envMap(map[string]string{
+		"POD_NAME": "p", "MESHPROBE_RTT_PEER_NAMESPACES": "db, auth", "MESHPROBE_RTT_PEER_LABELS": "peer_node",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"db", "auth"}, cfg.RTTPeerNamespaces)
+	assert.Equal(t, []string{"peer_node"}, cfg.RTTPeerLabels)
+	assert.Equal(t, 10, cfg.RTTPeerLabelLimit)
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -46,6 +57,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.RTTInterval)
 	assert.Equal(t, 3, cfg.RTTPeers)
 	assert.False(t, cfg.RTTPeerPodLabels)
+	assert.Empty(t, cfg.RTTPeerLabels)
+	assert.Empty(t, cfg.RTTPeerNamespaces)
+	assert.Equal(t, 64, cfg.RTTPeerLabelLimit)
 }
 
 func TestLoadConfigFlagsOverrideEnv(t *testing.T) {

@@ -186,7 +186,7 @@ func (l *lab) start(i int, spec podSpec) *pod {
 		writeKeyFile(l.t, p.keyDir, spec.keys...)
 	}
 	atomicWrite(l.t, p.infoDir, map[string]string{
-		"labels":      fmt.Sprintf("app=%q\npod-template-hash=\"abc\"\n", spec.app),
+		"labels":      fmt.Sprintf("app=%q\npod-template-hash=\"abc\"\ntopology.kubernetes.io/zone=\"zone-%d\"\n", spec.app, i%2),
 		"annotations": fmt.Sprintf("meshprobe.io/checks=%q\n", spec.checks),
 	})
 	var seeds []string

@@ -33,6 +33,16 @@ func (p PodInfo) App() string {
 // Version returns the pod's app.kubernetes.io/version label.
 func (p PodInfo) Version() string { return p.Labels[contract.LabelVersion] }
 
+// labelZone is the node's zone label. kube-apiserver's PodTopologyLabels
+// admission (feature gate PodTopologyLabelsAdmission, beta and on by default in
+// 1.37) copies it from the Node onto the pod when the pod is bound, so the
+// Downward API labels file has it from the container's start.
+const labelZone = "topology.kubernetes.io/zone"
+
+// Zone returns the pod's topology.kubernetes.io/zone label, empty when the node
+// has none or the apiserver does not copy it.
+func (p PodInfo) Zone() string { return p.Labels[labelZone] }
+
 // Checks returns the meshprobe.io/checks annotation.
 func (p PodInfo) Checks() string { return p.Annotations[contract.AnnotationChecks] }
 

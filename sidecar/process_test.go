@@ -58,7 +58,7 @@ func podNames(is ...int) []string {
 func TestSidecarMesh(t *testing.T) {
 	l := newLab(t, false)
 	key := newKey(t)
-	l.start(0, podSpec{app: "web", keys: [][]byte{key}, join: []int{1}})
+	l.start(0, podSpec{app: "web", keys: [][]byte{key}, join: []int{1}, flags: []string{"--rtt-peer-labels=peer_app,peer_node"}})
 	l.start(1, podSpec{app: "web", keys: [][]byte{key}, join: []int{0}})
 	l.start(2, podSpec{app: "web", keys: [][]byte{key}, join: []int{0}})
 	l.start(3, podSpec{app: "victim", keys: [][]byte{key}, join: []int{0}})
@@ -85,7 +85,9 @@ func TestSidecarMesh(t *testing.T) {
 			return true
 		}, 20*time.Second, poll, "pod 0 measured RTT to every peer")
 		metrics := l.metrics(0)
-		assert.Contains(t, metrics, `meshprobe_gossip_rtt_seconds_bucket{peer_app="victim",peer_namespace="lab",peer_node="node-1",probe="echo",same_node="false",le="0.001"}`)
+		// Pod 0 opted in to peer_app and peer_node; zones come from the labels file.
+		assert.Contains(t, metrics, `meshprobe_gossip_rtt_seconds_bucket{peer_app="victim",peer_namespace="lab",peer_node="node-1",peer_zone="zone-1",probe="echo",same_node="false",same_zone="false",le="0.001"}`)
+		assert.Contains(t, l.metrics(1), `meshprobe_gossip_probe_failures_total{peer_namespace="lab",peer_zone="zone-0",same_node="false",same_zone="false"} `, "pod 1: the bounded labels only")
 		assert.Contains(t, metrics, `meshprobe_gossip_members{state="alive"} 4`)
 		assert.NotContains(t, metrics, "peer_pod=", "no per-pod labels by default")
 		promtest.CheckMetrics(t, "sidecar /metrics", []byte(metrics))
