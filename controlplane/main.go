@@ -61,7 +61,7 @@ func configure(args []string, stderr io.Writer) (*options, *slog.Logger, int) {
 		fmt.Fprintln(stderr, "meshprobe-webhook:", err)
 		return nil, nil, 2
 	}
-	log, err := logging.New(stderr, o.log)
+	log, err := logging.New(o.log, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "meshprobe-webhook:", err)
 		return nil, nil, 2

@@ -46,7 +46,7 @@ type options struct {
 	gossipJoin        string
 	excludedNS        string
 
-	log logging.Options
+	log logging.Config
 	cp  controlPlaneOptions
 }
 

@@ -66,7 +66,7 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful leave plus the HTTP server shutdown.
 	ShutdownTimeout time.Duration
 
-	Log logging.Options
+	Log logging.Config
 }
 
 // LoadConfig reads the configuration from getenv, then args (flags override env).

@@ -26,7 +26,7 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "meshprobe-sidecar:", err)
 		return 2
 	}
-	log, err := logging.New(stderr, cfg.Log)
+	log, err := logging.New(cfg.Log, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "meshprobe-sidecar:", err)
 		return 2

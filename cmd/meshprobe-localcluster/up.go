@@ -25,7 +25,7 @@ type options struct {
 	manifests string
 	readyFile string
 	keep      bool
-	log       logging.Options
+	log       logging.Config
 }
 
 func parseFlags(name string, args []string) (*options, error) {
@@ -74,7 +74,7 @@ func up(args []string, withDemo bool) int {
 		fmt.Fprintf(os.Stderr, "meshprobe-localcluster: %v\n", err)
 		return 2
 	}
-	log, err := logging.New(os.Stderr, o.log)
+	log, err := logging.New(o.log, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

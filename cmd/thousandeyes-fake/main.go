@@ -33,7 +33,7 @@ type flags struct {
 	listen, tokenFile, groups, prefix string
 	limit                             int
 	window                            time.Duration
-	log                               logging.Options
+	log                               logging.Config
 }
 
 func run() int {
@@ -49,7 +49,7 @@ func run() int {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
-	log, err := logging.New(os.Stderr, f.log)
+	log, err := logging.New(f.log, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

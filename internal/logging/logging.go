@@ -16,8 +16,8 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// Options selects the log format and level.
-type Options struct {
+// Config selects the log format and level.
+type Config struct {
 	// Format is "auto" (JSON unless the output is a terminal), "json" or "text".
 	Format string
 	// Level is "debug", "info", "warn" or "error".
@@ -25,13 +25,13 @@ type Options struct {
 }
 
 // RegisterFlags adds --log-format and --log-level to fs, with defaults auto and info.
-func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+func (o *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Format, "log-format", "auto", "log format: auto (JSON unless stderr is a terminal), json or text")
 	fs.StringVar(&o.Level, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// New returns a logger writing to w as the options say.
-func New(w io.Writer, o Options) (*slog.Logger, error) {
+// New returns a logger writing to w as cfg says.
+func New(o Config, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(orDefault(o.Level, "info"))); err != nil {
 		return nil, fmt.Errorf("logging: invalid --log-level %q: want debug, info, warn or error", o.Level)

@@ -9,16 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNewRejectsBadOptions(t *testing.T) {
-	_, err := New(&bytes.Buffer{}, Options{Format: "xml"})
+func TestNewRejectsBadConfig(t *testing.T) {
+	_, err := New(Config{Format: "xml"}, &bytes.Buffer{})
 	require.ErrorContains(t, err, `invalid --log-format "xml"`)
-	_, err = New(&bytes.Buffer{}, Options{Level: "loud"})
+	_, err = New(Config{Level: "loud"}, &bytes.Buffer{})
 	require.ErrorContains(t, err, `invalid --log-level "loud"`)
 }
 
 func TestAutoIsJSONOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	l, err := New(&buf, Options{})
+	l, err := New(Config{}, &buf)
 	require.NoError(t, err)
 	l.Info("hello", "k", "v")
 	var rec map[string]any
@@ -36,7 +36,7 @@ func TestStdLoggerMapsMemberlistLevels(t *testing.T) {
 	}
 	for line, want := range cases {
 		var buf bytes.Buffer
-		l, err := New(&buf, Options{Format: "json", Level: "debug"})
+		l, err := New(Config{Format: "json", Level: "debug"}, &buf)
 		require.NoError(t, err)
 		StdLogger(l).Print(line)
 		var rec map[string]any
