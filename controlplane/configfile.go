@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,9 +12,13 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// structuredSettings are the settings whose value may be a mapping, passed on to
+// the flag as its JSON text.
+var structuredSettings = map[string]bool{"sidecar-defaults": true}
+
 // parseConfigFile reads a --config file: a YAML mapping from flag names (without
 // "--") to values. Scalars become the flag's text; a list of scalars becomes a
-// comma-separated value. It returns an error naming the key for anything else.
+// comma-separated value; the mapping of a structuredSettings key becomes its JSON text. It returns an error naming the key for anything else.
 func parseConfigFile(data []byte) (map[string]string, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
@@ -21,6 +26,14 @@ func parseConfigFile(data []byte) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(raw))
 	for key, v := range raw {
+		if m, ok := v.(map[string]any); ok && structuredSettings[key] {
+			js, err := json.Marshal(m)
+			if err != nil {
+				return nil, fmt.Errorf("setting %q: %w", key, err)
+			}
+			out[key] = string(js)
+			continue
+		}
 		s, err := settingText(v)
 		if err != nil {
 			return nil, fmt.Errorf("setting %q: %w", key, err)

@@ -83,3 +83,9 @@ func FuzzConfigFile(f *testing.F) {
 		_ = applySettings(fs, settings)
 	})
 }
+
+func TestConfigFileSidecarDefaultsMapping(t *testing.T) {
+	settings, err := parseConfigFile([]byte("sidecar-defaults:\n  logLevel: debug\n  rtt: {peers: 2}\n"))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"logLevel": "debug", "rtt": {"peers": 2}}`, settings["sidecar-defaults"])
+}

@@ -5,7 +5,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestSupportsNativeSidecar(t *testing.T) {
@@ -42,4 +45,17 @@ func TestResolveNativeSidecarModes(t *testing.T) {
 	assert.False(t, off)
 	_, _, err = resolveNativeSidecar("yes", "")
 	require.ErrorContains(t, err, `--native-sidecar "yes": want auto, true or false`)
+}
+
+func TestNodeKubeletsSupport(t *testing.T) {
+	node := func(name, kubelet string) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: kubelet}}}
+	}
+	ok, detail := nodeKubeletsSupport(t.Context(), fake.NewClientset(node("a", "v1.31.2"), node("b", "v1.29.0")))
+	assert.True(t, ok)
+	assert.Empty(t, detail)
+
+	ok, detail = nodeKubeletsSupport(t.Context(), fake.NewClientset(node("a", "v1.31.2"), node("old", "v1.28.3")))
+	assert.False(t, ok, "one kubelet older than 1.29 turns native sidecars off")
+	assert.Equal(t, ", kubelet v1.28.3 on old", detail)
 }

@@ -45,6 +45,7 @@ type options struct {
 	httpPort          int
 	gossipJoin        string
 	excludedNS        string
+	sidecarDefaults   sidecarDefaultsOptions // sidecardefaults.go
 
 	log logging.Config
 	cp  controlPlaneOptions
@@ -88,6 +89,7 @@ func registerSidecarFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.gossipPort, "gossip-port", int(d.GossipPort), "sidecar gossip port, TCP and UDP (MESHPROBE_GOSSIP_PORT)")
 	fs.IntVar(&o.httpPort, "http-port", int(d.HTTPPort), "sidecar HTTP port for /metrics, /healthz and /api/v1 (MESHPROBE_HTTP_PORT)")
 	fs.StringVar(&o.gossipJoin, "gossip-join", "", "address sidecars join through (MESHPROBE_GOSSIP_JOIN; default meshprobe-gossip.<namespace>.svc:<gossip-port>)")
+	o.sidecarDefaults.registerFlags(fs)
 	fs.StringVar(&o.excludedNS, "excluded-namespaces", "kube-system,kube-public,kube-node-lease", "comma-separated namespaces never injected; --namespace is always added")
 }
 

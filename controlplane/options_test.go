@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/meshprobe/meshprobe/webhook"
 )
 
 func TestDefaultOptions(t *testing.T) {
@@ -67,4 +69,25 @@ func TestWebhookConfigErrors(t *testing.T) {
 func TestPositionalArgumentsRejected(t *testing.T) {
 	_, err := parseOptions([]string{"serve"}, io.Discard)
 	require.ErrorContains(t, err, "takes flags only")
+}
+
+func TestSidecarDefaultsFlags(t *testing.T) {
+	o, err := parseOptions([]string{"--sidecar-port-range=20000-20009", "--sidecar-defaults={logLevel: debug, env: [{name: A, value: b}]}"}, io.Discard)
+	require.NoError(t, err)
+	cfg, err := o.webhookConfig(true)
+	require.NoError(t, err)
+	assert.Equal(t, webhook.PortRange{First: 20000, Last: 20009}, cfg.PortRange)
+	assert.Equal(t, "debug", cfg.Sidecar.LogLevel)
+
+	for args, want := range map[string]string{
+		"--sidecar-port-range=9-x":                       "--sidecar-port-range",
+		"--sidecar-defaults={logLevel: loud}":            `sidecar defaults: field "logLevel"`,
+		"--sidecar-defaults={volumeMounts: [{name: v}]}": "volumeMounts and ports are per pod",
+		"--sidecar-defaults={colour: red}":               `--sidecar-defaults: field "colour": unknown field`,
+	} {
+		o, err := parseOptions([]string{args}, io.Discard)
+		require.NoError(t, err)
+		_, err = o.webhookConfig(true)
+		assert.ErrorContains(t, err, want, args)
+	}
 }

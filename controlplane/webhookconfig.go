@@ -34,6 +34,9 @@ func (o *options) webhookConfig(nativeSidecar bool) (webhook.Config, error) {
 		return cfg, err
 	}
 	cfg.Resources = res
+	if err := o.sidecarDefaults.apply(&cfg); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
 }
 
