@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -51,6 +52,13 @@ func checkExample(t *testing.T, block []byte) {
 	case strings.HasPrefix(string(block), "# /etc/meshprobe/webhook.yaml"):
 		var cfg map[string]any
 		require.NoError(t, yaml.UnmarshalStrict(block, &cfg), "config file example")
+		if defaults, ok := cfg["sidecar-defaults"]; ok {
+			js, err := json.Marshal(defaults)
+			require.NoError(t, err)
+			s, err := ParseSidecarSettings(js)
+			require.NoError(t, err)
+			require.Empty(t, s.validate(nil))
+		}
 	default:
 		pod := &corev1.Pod{}
 		require.NoError(t, yaml.UnmarshalStrict(block, pod), "example is no pod:\n%s", block)
@@ -60,6 +68,13 @@ func checkExample(t *testing.T, block []byte) {
 			case contract.AnnotationChecks:
 				_, err := spec.Parse([]byte(value))
 				require.NoError(t, err, "%s example:\n%s", key, value)
+			case contract.AnnotationSidecar:
+				s, err := ParseSidecarSettings([]byte(value))
+				require.NoError(t, err, "%s example:\n%s", key, value)
+				for _, m := range s.VolumeMounts { // the example shows no spec
+					pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: m.Name})
+				}
+				require.Empty(t, s.validate(pod), "%s example:\n%s", key, value)
 			default:
 				t.Fatalf("example annotation %s is not checked by this test", key)
 			}
