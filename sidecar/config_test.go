@@ -49,9 +49,9 @@ func TestLoadConfigPeerLabels(t *testing.T) {
 func TestLoadConfigDefaults(t *testing.T) {
 	cfg, err := LoadConfig(nil, envMap(map[string]string{"POD_NAME": "p"}), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"meshprobe-gossip.meshprobe-system.svc:7946"}, cfg.GossipJoin)
-	assert.Equal(t, 7946, cfg.GossipPort)
-	assert.Equal(t, 9095, cfg.HTTPPort)
+	assert.Equal(t, []string{"meshprobe-gossip.meshprobe-system.svc:14100"}, cfg.GossipJoin)
+	assert.Equal(t, 14100, cfg.GossipPort)
+	assert.Equal(t, 14101, cfg.HTTPPort)
 	assert.Equal(t, "/etc/meshprobe/podinfo", cfg.PodInfoDir)
 	assert.Equal(t, "/etc/meshprobe/gossip/keys", cfg.KeyFile())
 	assert.Equal(t, time.Second, cfg.RTTInterval)

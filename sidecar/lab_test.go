@@ -191,7 +191,7 @@ func (l *lab) start(i int, spec podSpec) *pod {
 	})
 	var seeds []string
 	for _, j := range spec.join {
-		seeds = append(seeds, l.addr(j)+":7946")
+		seeds = append(seeds, l.addr(j)+":14100")
 	}
 	env := append([]string{
 		"PATH=" + os.Getenv("PATH"),
@@ -252,7 +252,7 @@ func (l *lab) kill(i int) {
 
 // url is an HTTP URL on pod i.
 func (l *lab) url(i int, path string) string {
-	return fmt.Sprintf("http://%s:9095%s", l.addr(i), path)
+	return fmt.Sprintf("http://%s:14101%s", l.addr(i), path)
 }
 
 // get fetches a path from pod i.
