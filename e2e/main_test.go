@@ -13,10 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -39,6 +41,7 @@ var suite struct {
 
 type localReady struct {
 	Kubeconfig string   `json:"kubeconfig"`
+	NodeKind   string   `json:"nodeKind"`
 	Network    string   `json:"network"`
 	Nodes      []string `json:"nodes"`
 	Dir        string   `json:"dir"`
@@ -61,7 +64,7 @@ func runSuite(m *testing.M) int {
 		defer stop()
 		suite.local, kubeconfig = ready, ready.Kubeconfig
 		if suite.backend == "" {
-			suite.backend = "local/" + ready.Network
+			suite.backend = "local/" + ready.NodeKind
 		}
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -76,7 +79,37 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: backend %s, apiserver %s\n", suite.backend, cfg.Host)
+	if err := requireRealNodes(suite.client); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
 	return m.Run()
+}
+
+// standInRuntime is the container runtime version that meshprobe-localcluster's
+// process nodes (a stand-in for the kubelet) report.
+const standInRuntime = "localprocess://"
+
+// requireRealNodes fails the suite unless every Node runs a real kubelet and container
+// runtime: what the suite proves is only worth it on them.
+func requireRealNodes(client kubernetes.Interface) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	if len(nodes.Items) == 0 {
+		return fmt.Errorf("the cluster has no nodes")
+	}
+	for _, n := range nodes.Items {
+		info := n.Status.NodeInfo
+		fmt.Fprintf(os.Stderr, "e2e: node %s: kubelet %s, runtime %s\n", n.Name, info.KubeletVersion, info.ContainerRuntimeVersion)
+		if strings.HasPrefix(info.ContainerRuntimeVersion, standInRuntime) || strings.Contains(info.KubeletVersion, "meshprobe-localcluster") {
+			return fmt.Errorf("node %s is meshprobe-localcluster's process stand-in, not a kubelet with a container runtime: run make e2e as root (real nodes)", n.Name)
+		}
+	}
+	return nil
 }
 
 // startLocal runs `meshprobe-localcluster up` with the e2e overlay of the manifests

@@ -1,11 +1,14 @@
-// Package localcluster runs a throwaway Kubernetes cluster as local processes, with no
-// container runtime and no Docker: a real control plane (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler; see controlplane), a cluster DNS server
-// (clusterdns), pod networking (podnet) and one process-based node agent per Node
-// (kubelet). It is what `make demo`, meshprobe-localcluster and the e2e suite run.
+// Package localcluster runs a throwaway Kubernetes cluster on this machine, with no
+// Docker and no registry: a real control plane (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler; see controlplane) and, as root, real nodes
+// (realnode: the official kubelet with containerd, runc and the CNI bridge plugin, and
+// kube-proxy, each node in its own network namespace on the cluster's bridge) with
+// CoreDNS deployed as an ordinary Deployment (coredns). It is what `make demo`,
+// meshprobe-localcluster and the e2e suite run.
 //
-// Every pod gets its own network namespace on a per-cluster bridge and a real pod IP:
-// as root directly, without root inside a user namespace of the cluster's own
-// (rootless, see PrepareRootless). A namespace-free fallback gives pods 127.x.y.z
-// addresses instead (see kubelet's loopback adaptations).
+// Without root it falls back to process nodes: a process-based stand-in for the
+// kubelet per Node (kubelet), our own cluster DNS server (clusterdns) and pod networking
+// (podnet), inside a user namespace of the cluster's own (rootless, see
+// PrepareRootless). README.md says what each kind runs and how it differs from a
+// production cluster.
 package localcluster
