@@ -2,6 +2,7 @@ package missedinjection
 
 import (
 	"maps"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,7 +43,10 @@ var droppedAnnotations = []string{"kubectl.kubernetes.io/last-applied-configurat
 
 // trimPod keeps what Missed and the reports read of a pod: identity, labels,
 // annotations (less the large ones), owners, host network, container names and
-// phase. The cluster-wide pod cache then costs a fraction of full pods.
+// ports, meshprobe-named volumes, the operating system, node selector and
+// required node affinity, restart policy and phase: everything the webhook's
+// skip reasons (name-conflict, windows, run-to-completion, port-conflict) read.
+// The cluster-wide pod cache then costs a fraction of full pods.
 func trimPod(obj any) (any, error) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -57,7 +61,11 @@ func trimPod(obj any) (any, error) {
 			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion,
 			Labels: p.Labels, Annotations: ann, OwnerReferences: p.OwnerReferences, DeletionTimestamp: p.DeletionTimestamp,
 		},
-		Spec:   corev1.PodSpec{HostNetwork: p.Spec.HostNetwork, Containers: names(p.Spec.Containers), InitContainers: names(p.Spec.InitContainers)},
+		Spec: corev1.PodSpec{
+			HostNetwork: p.Spec.HostNetwork, Containers: names(p.Spec.Containers), InitContainers: names(p.Spec.InitContainers),
+			Volumes: ownNamedVolumes(p.Spec.Volumes), OS: p.Spec.OS, NodeSelector: p.Spec.NodeSelector,
+			Affinity: nodeAffinity(p.Spec.Affinity), RestartPolicy: p.Spec.RestartPolicy,
+		},
 		Status: corev1.PodStatus{Phase: p.Status.Phase},
 	}
 	return out, nil
@@ -69,7 +77,26 @@ func names(cs []corev1.Container) []corev1.Container {
 	}
 	out := make([]corev1.Container, len(cs))
 	for i, c := range cs {
-		out[i] = corev1.Container{Name: c.Name}
+		out[i] = corev1.Container{Name: c.Name, Ports: c.Ports}
 	}
 	return out
+}
+
+// ownNamedVolumes are the volumes named like meshprobe's (name-conflict).
+func ownNamedVolumes(vols []corev1.Volume) []corev1.Volume {
+	var out []corev1.Volume
+	for _, v := range vols {
+		if strings.HasPrefix(v.Name, "meshprobe-") {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// nodeAffinity keeps the node affinity of a (windows).
+func nodeAffinity(a *corev1.Affinity) *corev1.Affinity {
+	if a == nil || a.NodeAffinity == nil {
+		return nil
+	}
+	return &corev1.Affinity{NodeAffinity: a.NodeAffinity}
 }

@@ -68,6 +68,17 @@ func TestMissed(t *testing.T) {
 		{"terminating", pod(func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{} }), enabled, false},
 		{"namespace terminating", pod(), gone, false},
 		{"namespace unknown", pod(), nil, false},
+		// The webhook's skips that keep injection from breaking a pod are not missed.
+		{"windows", pod(func(p *corev1.Pod) { p.Spec.OS = &corev1.PodOS{Name: corev1.Windows} }), enabled, false},
+		{"foreign volume", pod(func(p *corev1.Pod) { p.Spec.Volumes = []corev1.Volume{{Name: contract.PodInfoVolumeName}} }), enabled, false},
+		{"no free port", pod(func(p *corev1.Pod) {
+			for port := int32(contract.DefaultGossipPort); port <= contract.DefaultPortRangeLast; port++ {
+				p.Spec.Containers[0].Ports = append(p.Spec.Containers[0].Ports, corev1.ContainerPort{ContainerPort: port})
+			}
+		}), enabled, false},
+		{"default ports taken, fallback free", pod(func(p *corev1.Pod) {
+			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: contract.DefaultGossipPort}}
+		}), enabled, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
