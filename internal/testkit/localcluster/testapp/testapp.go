@@ -34,6 +34,7 @@ func Main(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", ":8080", "listen address; a bare :port binds $"+EnvPodIP+" when set")
 	crash := fs.Bool("crash", false, "exit with status 1 at once (a crash-looping container)")
+	exitAfter := fs.Duration("exit-after", 0, "serve this long, then exit with status 0 (a Job's container); 0: until a signal")
 	var dirs dirList
 	fs.Var(&dirs, "serve-dir", "directory whose files /files/ serves (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -50,6 +51,11 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *exitAfter > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *exitAfter)
+		defer cancel()
+	}
 	if err := serve(ctx, addr, dirs, log); err != nil {
 		log.Error("testapp", "err", err)
 		return 1
@@ -92,6 +98,15 @@ func Handler(dirs []string) http.Handler {
 			return
 		}
 		w.WriteHeader(code)
+	})
+	mux.HandleFunc("GET /basic-auth/{user}/{password}", func(w http.ResponseWriter, r *http.Request) {
+		user, password, ok := r.BasicAuth()
+		if !ok || user != r.PathValue("user") || password != r.PathValue("password") {
+			w.Header().Set("WWW-Authenticate", `Basic realm="testapp"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, "authenticated")
 	})
 	mux.HandleFunc("GET /env", func(w http.ResponseWriter, _ *http.Request) {
 		env := map[string]string{}

@@ -47,3 +47,27 @@ func TestCrash(t *testing.T) {
 	assert.Equal(t, 1, Main([]string{"--crash"}, &stderr))
 	assert.Contains(t, stderr.String(), "crashing on purpose")
 }
+
+func TestBasicAuth(t *testing.T) {
+	srv := httptest.NewServer(Handler(nil))
+	t.Cleanup(srv.Close)
+	get := func(user, password string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/basic-auth/probe/s3cret", nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, get("probe", "s3cret"))
+	assert.Equal(t, http.StatusUnauthorized, get("probe", "wrong"))
+	assert.Equal(t, http.StatusUnauthorized, get("", ""))
+}
+
+func TestExitAfter(t *testing.T) {
+	var stderr strings.Builder
+	assert.Equal(t, 0, Main([]string{"--listen=127.0.0.1:0", "--exit-after=200ms"}, &stderr), stderr.String())
+}
