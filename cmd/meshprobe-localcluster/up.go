@@ -114,6 +114,9 @@ func runCluster(ctx context.Context, o *options, withDemo bool, log *slog.Logger
 	start := time.Now()
 	c, err := localcluster.Start(ctx, o.cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted while starting; what was started is stopped again (%w)", err)
+		}
 		return err
 	}
 	defer func() {
