@@ -66,19 +66,22 @@ func (s *packetScreen) ciphers(keys [][]byte) []cipher.AEAD {
 	}
 	s.seen, s.aeads = nil, nil
 	for _, k := range keys {
-		block, err := aes.NewCipher(k)
-		if err != nil {
-			continue
+		if a, err := newAEAD(k); err == nil {
+			s.aeads = append(s.aeads, a)
 		}
-		a, err := cipher.NewGCM(block)
-		if err != nil {
-			continue
-		}
-		s.aeads = append(s.aeads, a)
 	}
 	s.seen = make([][]byte, len(keys))
 	for i, k := range keys {
 		s.seen[i] = bytes.Clone(k)
 	}
 	return s.aeads
+}
+
+// newAEAD returns the AES-GCM cipher memberlist seals with under key.
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }

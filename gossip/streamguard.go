@@ -30,6 +30,7 @@ const (
 	DefaultMaxFrameBytes        = 3 << 20
 	DefaultMaxPendingBytes      = 4 << 20
 	DefaultStreamHeaderDeadline = 2 * time.Second
+	DefaultStreamFrameDeadline  = 5 * time.Second
 )
 
 // StreamLimits bound what the Transport accepts before memberlist reads a stream
@@ -47,9 +48,10 @@ type StreamLimits struct {
 	// MaxPendingBytes caps the sum of the declared frame lengths of the open
 	// streams; one source may hold at most MaxFrameBytes of it.
 	MaxPendingBytes int64
-	// HeaderDeadline is how long a peer has to send a frame's first 5 bytes;
-	// memberlist then gives it its TCPTimeout for the rest of the stream.
-	HeaderDeadline time.Duration
+	// HeaderDeadline is how long a peer has to send a frame's first 5 bytes,
+	// FrameDeadline how long then for the rest of the first frame; memberlist
+	// then gives it its TCPTimeout for the rest of the stream.
+	HeaderDeadline, FrameDeadline time.Duration
 }
 
 func (l StreamLimits) withDefaults() StreamLimits {
@@ -68,6 +70,9 @@ func (l StreamLimits) withDefaults() StreamLimits {
 	if l.HeaderDeadline <= 0 {
 		l.HeaderDeadline = DefaultStreamHeaderDeadline
 	}
+	if l.FrameDeadline <= 0 {
+		l.FrameDeadline = DefaultStreamFrameDeadline
+	}
 	return l
 }
 
@@ -80,6 +85,8 @@ const (
 	RefusedUnencrypted = "unencrypted" // the first frame is not an encrypted one
 	RefusedFrameSize   = "frame-size"  // declared frame longer than MaxFrameBytes
 	RefusedPending     = "pending"     // the declared bytes do not fit the pending budget
+	RefusedFrameRead   = "frame-read"  // the frame did not arrive whole within FrameDeadline
+	RefusedStreamAuth  = "stream-auth" // no installed key authenticates the frame
 	RefusedPacketSize  = "packet-size" // UDP packet too short or too long to be gossip
 	RefusedPacketType  = "packet-type" // UDP packet with no encryption version
 	RefusedPacketAuth  = "packet-auth" // UDP packet no installed key authenticates
@@ -88,7 +95,7 @@ const (
 // streamReasons and packetReasons list the refusal reasons per kind, in display
 // order.
 var (
-	streamReasons = []string{RefusedStreams, RefusedSource, RefusedHeader, RefusedUnencrypted, RefusedFrameSize, RefusedPending}
+	streamReasons = []string{RefusedStreams, RefusedSource, RefusedHeader, RefusedUnencrypted, RefusedFrameSize, RefusedPending, RefusedFrameRead, RefusedStreamAuth}
 	packetReasons = []string{RefusedPacketSize, RefusedPacketType, RefusedPacketAuth}
 )
 
@@ -102,6 +109,7 @@ type sourceUse struct {
 // Safe for concurrent use.
 type streamGuard struct {
 	limits StreamLimits
+	auth   *frameAuth
 
 	mu      sync.Mutex
 	open    int
@@ -110,8 +118,10 @@ type streamGuard struct {
 	refused map[string]uint64
 }
 
-func newStreamGuard(l StreamLimits) *streamGuard {
-	return &streamGuard{limits: l.withDefaults(), sources: map[netip.Addr]*sourceUse{}, refused: map[string]uint64{}}
+func newStreamGuard(l StreamLimits, keys func() [][]byte) *streamGuard {
+	l = l.withDefaults()
+	return &streamGuard{limits: l, auth: &frameAuth{keys: keys, maxFrame: l.MaxFrameBytes},
+		sources: map[netip.Addr]*sourceUse{}, refused: map[string]uint64{}}
 }
 
 // admit takes a stream slot for src, or returns the refusal reason.
@@ -188,29 +198,42 @@ func (g *streamGuard) counts() map[string]uint64 {
 	return out
 }
 
-// screen reads the first frame header of an admitted stream within the header
-// deadline and returns the stream, header included, for memberlist; or the
-// refusal reason. The caller has called admit; screen releases the slot when it
-// refuses, and the returned conn releases it on Close.
+// screen reads the first frame of an admitted stream within the deadlines and
+// authenticates it, then returns the stream, frame included, for memberlist; or
+// the refusal reason. The caller has called admit; screen releases the slot when
+// it refuses, and the returned conn releases it on Close.
 func (g *streamGuard) screen(conn net.Conn, src netip.Addr) (net.Conn, string) {
-	var hdr [streamHeaderBytes]byte
-	reason := ""
-	_ = conn.SetReadDeadline(time.Now().Add(g.limits.HeaderDeadline))
-	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-		reason = g.refuse(RefusedHeader)
-	} else if hdr[0] != encryptMsgType {
-		reason = g.refuse(RefusedUnencrypted)
-	} else {
-		reason = g.reserve(src, binary.BigEndian.Uint32(hdr[1:]))
-	}
+	hdr := make([]byte, streamHeaderBytes)
+	n, reason := g.screenHeader(conn, src, hdr)
 	if reason != "" {
 		g.release(src, 0)
 		return nil, reason
 	}
+	_ = conn.SetReadDeadline(time.Now().Add(g.limits.FrameDeadline))
+	frame, freeFrame, reason := g.auth.read(conn, hdr, n)
+	if reason != "" {
+		g.refuse(reason)
+		g.release(src, int64(n))
+		return nil, reason
+	}
 	_ = conn.SetReadDeadline(time.Time{}) // memberlist sets its own
-	n := int64(binary.BigEndian.Uint32(hdr[1:]))
-	return &guardedConn{Conn: conn, r: io.MultiReader(bytes.NewReader(hdr[:]), conn),
-		release: sync.OnceFunc(func() { g.release(src, n) })}, ""
+	freeFrame = sync.OnceFunc(freeFrame)
+	r := io.MultiReader(bytes.NewReader(hdr), &releasingReader{r: bytes.NewReader(frame), release: freeFrame}, conn)
+	return &guardedConn{Conn: conn, r: r, release: sync.OnceFunc(func() { freeFrame(); g.release(src, int64(n)) })}, ""
+}
+
+// screenHeader reads and checks the frame header within the header deadline and
+// reserves the declared length.
+func (g *streamGuard) screenHeader(conn net.Conn, src netip.Addr, hdr []byte) (uint32, string) {
+	_ = conn.SetReadDeadline(time.Now().Add(g.limits.HeaderDeadline))
+	if _, err := io.ReadFull(conn, hdr); err != nil {
+		return 0, g.refuse(RefusedHeader)
+	}
+	if hdr[0] != encryptMsgType {
+		return 0, g.refuse(RefusedUnencrypted)
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	return n, g.reserve(src, n)
 }
 
 // guardedConn replays the screened header, then reads the connection; Close

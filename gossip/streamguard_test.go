@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -53,47 +54,86 @@ func requireClosedByPeer(t *testing.T, c net.Conn) {
 	require.False(t, errors.As(err, &ne) && ne.Timeout(), "closed, not left open: %v", err)
 }
 
+// sealedFrame is a stream frame as memberlist writes it: header, then the frame
+// encrypted with key (encryption version 1) and the header as additional data,
+// declaring n bytes in all.
+func sealedFrame(t testing.TB, key []byte, n int) []byte {
+	hdr := frameHeader(uint32(n))
+	gcm := newGCM(t, key)
+	out := make([]byte, 1+packetNonceBytes, n)
+	out[0] = 1
+	_, _ = rand.Read(out[1:])
+	return append(hdr, gcm.Seal(out, out[1:1+packetNonceBytes], make([]byte, n-minPacketBytes), hdr)...)
+}
+
 func TestStreamGuardRefusesBeforeMemberlist(t *testing.T) {
+	key := newKey(t)
 	tr := newGuardedTransport(t, StreamLimits{MaxStreams: 8, MaxStreamsPerSource: 2, MaxFrameBytes: 1024,
-		MaxPendingBytes: 1500, HeaderDeadline: 200 * time.Millisecond}, nil)
+		MaxPendingBytes: 1500, HeaderDeadline: 200 * time.Millisecond, FrameDeadline: 200 * time.Millisecond},
+		func() [][]byte { return [][]byte{key} })
 
 	requireClosedByPeer(t, dialSend(t, tr, []byte("GET / HTTP/1.1\r\n\r\n")))
 	requireClosedByPeer(t, dialSend(t, tr, frameHeader(1025)))
-	requireClosedByPeer(t, dialSend(t, tr, nil)) // says nothing: the header deadline
+	requireClosedByPeer(t, dialSend(t, tr, nil))                                          // says nothing: the header deadline
+	requireClosedByPeer(t, dialSend(t, tr, append(frameHeader(100), 1, 2, 3)))            // then stops: the frame deadline
+	requireClosedByPeer(t, dialSend(t, tr, sealedFrame(t, newKey(t), 100)))               // another key
+	requireClosedByPeer(t, dialSend(t, tr, append(frameHeader(40), make([]byte, 40)...))) // garbage
 
 	// A frame within the bounds reaches memberlist whole, header included.
-	body := []byte("ciphertext")
-	_ = dialSend(t, tr, append(frameHeader(uint32(len(body))), body...))
-	var got net.Conn
-	select {
-	case got = <-tr.StreamCh():
-	case <-time.After(5 * time.Second):
-		t.Fatal("a stream within the bounds was not handed on")
-	}
-	buf := make([]byte, streamHeaderBytes+len(body))
+	frame := sealedFrame(t, key, 100)
+	_ = dialSend(t, tr, frame)
+	got := receiveStream(t, tr)
+	buf := make([]byte, len(frame))
 	_, err := io.ReadFull(got, buf)
 	require.NoError(t, err)
-	assert.Equal(t, append(frameHeader(uint32(len(body))), body...), buf)
+	assert.Equal(t, frame, buf)
 
 	// One source holds 2 streams at most; the pending budget is per source too.
-	_ = dialSend(t, tr, frameHeader(1000))
-	held := <-tr.StreamCh()
-	requireClosedByPeer(t, dialSend(t, tr, frameHeader(10)))
+	_ = dialSend(t, tr, sealedFrame(t, key, 900))
+	held := receiveStream(t, tr)
+	requireClosedByPeer(t, dialSend(t, tr, sealedFrame(t, key, 100)))
 	require.NoError(t, got.Close())
-	requireClosedByPeer(t, dialSend(t, tr, frameHeader(600))) // 1000 + 600 > 1024 from one source
+	requireClosedByPeer(t, dialSend(t, tr, sealedFrame(t, key, 600))) // 900 + 600 > 1024 from one source
 	require.NoError(t, held.Close())
-	_ = dialSend(t, tr, frameHeader(600))
-	require.NoError(t, (<-tr.StreamCh()).Close(), "slots and bytes come back on Close")
+	_ = dialSend(t, tr, sealedFrame(t, key, 600))
+	require.NoError(t, receiveStream(t, tr).Close(), "slots and bytes come back on Close")
 
 	require.Eventually(t, func() bool { return tr.Refused()[RefusedPending] == 1 }, 5*time.Second, 10*time.Millisecond)
 	counts := tr.Refused()
-	for reason, want := range map[string]uint64{RefusedUnencrypted: 1, RefusedFrameSize: 1, RefusedHeader: 1, RefusedSource: 1, RefusedPending: 1, RefusedStreams: 0} {
+	for reason, want := range map[string]uint64{RefusedUnencrypted: 1, RefusedFrameSize: 1, RefusedHeader: 1, RefusedFrameRead: 1,
+		RefusedStreamAuth: 2, RefusedSource: 1, RefusedPending: 1, RefusedStreams: 0} {
 		assert.Equal(t, want, counts[reason], reason)
 	}
 }
 
+func receiveStream(t *testing.T, tr *Transport) net.Conn {
+	t.Helper()
+	select {
+	case c := <-tr.StreamCh():
+		return c
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a stream within the bounds was not handed on; refused %v", tr.Refused())
+		return nil
+	}
+}
+
+func TestFrameAuthSharesOneLargeBuffer(t *testing.T) {
+	key := newKey(t)
+	a := &frameAuth{keys: func() [][]byte { return [][]byte{newKey(t), key} }, maxFrame: 1 << 20}
+	big := sealedFrame(t, key, smallFrameBytes+100)
+	frame, release, reason := a.read(bytes.NewReader(big[streamHeaderBytes:]), big[:streamHeaderBytes], uint32(len(big)-streamHeaderBytes))
+	require.Empty(t, reason)
+	assert.Equal(t, big[streamHeaderBytes:], frame)
+	_, _, reason = a.read(bytes.NewReader(big[streamHeaderBytes:]), big[:streamHeaderBytes], uint32(len(big)-streamHeaderBytes))
+	assert.Equal(t, RefusedPending, reason, "one large frame at a time")
+	release()
+	_, release, reason = a.read(bytes.NewReader(big[streamHeaderBytes:]), big[:streamHeaderBytes], uint32(len(big)-streamHeaderBytes))
+	assert.Empty(t, reason)
+	release()
+}
+
 func TestStreamGuardGlobalCap(t *testing.T) {
-	g := newStreamGuard(StreamLimits{MaxStreams: 2, MaxStreamsPerSource: 2})
+	g := newStreamGuard(StreamLimits{MaxStreams: 2, MaxStreamsPerSource: 2}, nil)
 	a, b := mustAddr("10.0.0.1"), mustAddr("10.0.0.2")
 	require.Empty(t, g.admit(a))
 	require.Empty(t, g.admit(b))
@@ -106,14 +146,19 @@ func TestStreamGuardGlobalCap(t *testing.T) {
 
 // sealPacket encrypts plain as memberlist does (encryption version 1, no label).
 func sealPacket(t testing.TB, key, plain []byte) []byte {
-	block, err := aes.NewCipher(key)
-	require.NoError(t, err)
-	gcm, err := cipher.NewGCM(block)
-	require.NoError(t, err)
+	gcm := newGCM(t, key)
 	out := make([]byte, 1+packetNonceBytes, 1+packetNonceBytes+len(plain)+gcm.Overhead())
 	out[0] = 1
 	_, _ = rand.Read(out[1:])
 	return gcm.Seal(out, out[1:1+packetNonceBytes], plain, nil)
+}
+
+func newGCM(t testing.TB, key []byte) cipher.AEAD {
+	block, err := aes.NewCipher(key)
+	require.NoError(t, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	return gcm
 }
 
 func TestPacketScreen(t *testing.T) {

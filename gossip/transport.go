@@ -90,7 +90,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	}
 	t := &Transport{
 		log: log, bindIP: ip, delay: cfg.delay,
-		guard: newStreamGuard(cfg.Limits), screen: newPacketScreen(cfg.Keys),
+		guard: newStreamGuard(cfg.Limits, cfg.Keys), screen: newPacketScreen(cfg.Keys),
 		packetCh: make(chan *memberlist.Packet, 64),
 		streamCh: make(chan net.Conn),
 		done:     make(chan struct{}),
