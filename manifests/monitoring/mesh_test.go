@@ -9,13 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/sidecar"
 )
@@ -27,7 +31,12 @@ type member struct {
 	ownerKind, ownerName      string
 	ip                        string
 	checks                    string
+	env                       []string // beyond what injection sets
 }
+
+// nodeZones are the test's nodes and their topology.kubernetes.io/zone, which the
+// API server's PodTopologyLabels admission copies onto the pods bound to them.
+var nodeZones = map[string]string{"node-a": "zone-1", "node-b": "zone-2"}
 
 // loopbackBlock picks a 127.x.y.0/24 block for this run, so concurrent tests that use
 // 127.0.0.x addresses do not collide with it.
@@ -37,18 +46,22 @@ func loopbackBlock() string {
 }
 
 // meshMembers are the sidecars of the test: two apps in one namespace, one in another,
-// spread over two nodes so that both same-node and cross-node RTT exist.
+// spread over two nodes in two zones so that same-node, cross-node and cross-zone RTT
+// exist. The frontends export peer_node (the node-to-node matrix); cart declares the
+// payments namespace, so its peer_namespace names it.
 func meshMembers(block string, tg targets) []member {
 	web := fmt.Sprintf(`[{"name":"api","type":"http","url":%q,"interval":"2s","timeout":"1s"},`+
 		`{"name":"payments-tls","type":"tls","address":%q,"tls":{"caFile":%q},"interval":"2s","timeout":"1s"}]`,
 		tg.httpURL, tg.tlsAddr, tg.caFile)
 	db := fmt.Sprintf(`[{"name":"db","type":"tcp","address":%q,"interval":"2s","timeout":"1s"}]`, tg.closedTCP)
 	ledger := fmt.Sprintf(`[{"name":"api","type":"http","url":%q,"interval":"2s","timeout":"1s"}]`, tg.httpURL)
+	peerNode := []string{sidecar.EnvRTTPeerLabels + "=" + gossip.PeerLabelNode}
 	return []member{
-		{"shop", "frontend", "frontend-7d9f8-abcde", "node-a", contract.OwnerDeployment, "frontend", block + "1", web},
-		{"shop", "frontend", "frontend-7d9f8-fghij", "node-b", contract.OwnerDeployment, "frontend", block + "2", web},
-		{"shop", "cart", "cart-0", "node-a", contract.OwnerStatefulSet, "cart", block + "3", db},
-		{"payments", "ledger", "ledger-5c4b6-klmno", "node-b", contract.OwnerDeployment, "ledger", block + "4", ledger},
+		{"shop", "frontend", "frontend-7d9f8-abcde", "node-a", contract.OwnerDeployment, "frontend", block + "1", web, peerNode},
+		{"shop", "frontend", "frontend-7d9f8-fghij", "node-b", contract.OwnerDeployment, "frontend", block + "2", web, peerNode},
+		{"shop", "cart", "cart-0", "node-a", contract.OwnerStatefulSet, "cart", block + "3", db,
+			[]string{sidecar.EnvRTTPeerNamespaces + "=payments"}},
+		{"payments", "ledger", "ledger-5c4b6-klmno", "node-b", contract.OwnerDeployment, "ledger", block + "4", ledger, nil},
 	}
 }
 
@@ -64,11 +77,11 @@ func writeGossipKey(t *testing.T) string {
 	return dir
 }
 
-// podInfo writes the Downward API files (labels, annotations) of m.
-func podInfo(t *testing.T, m member) string {
+// podInfo writes the Downward API files (labels, annotations) of m, with the labels
+// of its Pod object (which carry the zone the API server copied from the node).
+func podInfo(t *testing.T, m member, labels map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	labels := map[string]string{contract.LabelApp: m.app, contract.LabelMember: "true"}
 	annotations := map[string]string{contract.AnnotationChecks: m.checks, contract.AnnotationInjected: "test"}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, contract.PodInfoLabelsFile), []byte(downward(labels)), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, contract.PodInfoAnnotationsFile), []byte(downward(annotations)), 0o600))
@@ -86,7 +99,7 @@ func downward(m map[string]string) string {
 
 // sidecarEnv is the environment the webhook's injected pod spec gives the sidecar.
 func sidecarEnv(m member, join, keyDir, infoDir string) []string {
-	return []string{
+	return append([]string{
 		contract.EnvPodName + "=" + m.pod,
 		contract.EnvPodNamespace + "=" + m.namespace,
 		contract.EnvPodIP + "=" + m.ip,
@@ -102,7 +115,7 @@ func sidecarEnv(m member, join, keyDir, infoDir string) []string {
 		// Every sidecar has its own loopback address, as each pod has its own IP.
 		sidecar.EnvGossipBindAddr + "=" + m.ip,
 		sidecar.EnvHTTPAddr + "=" + m.ip,
-	}
+	}, m.env...)
 }
 
 // podObject is the Pod that Prometheus' Kubernetes discovery finds for a process: the
@@ -114,8 +127,36 @@ func podObject(namespace, name, node string, labels map[string]string, c corev1.
 	}
 }
 
-// createRunningPod creates pod and marks it Running at ip (there is no kubelet).
-func createRunningPod(t *testing.T, c kubernetes.Interface, pod *corev1.Pod, ip string) {
+// createZonedNodes creates the Nodes of nodeZones with their zone label, and waits
+// until the API server's PodTopologyLabels admission (on by default in 1.37) sees
+// them: a dry-run pod bound to each node comes back with the zone label.
+func createZonedNodes(t *testing.T, c kubernetes.Interface) {
+	t.Helper()
+	ctx := t.Context()
+	// No controller-manager creates the default ServiceAccount the probe pod needs.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: metav1.NamespaceDefault}}
+	if _, err := c.CoreV1().ServiceAccounts(sa.Namespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		require.True(t, apierrors.IsAlreadyExists(err), "%v", err)
+	}
+	for node, zone := range nodeZones {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node, Labels: map[string]string{labelZone: zone}}}
+		_, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+		require.NoError(t, err)
+		probe := podObject(metav1.NamespaceDefault, "zone-probe", node, nil, corev1.Container{Name: "c", Image: "c"})
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			got, err := c.CoreV1().Pods(probe.Namespace).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			require.NoError(ct, err)
+			assert.Equal(ct, zone, got.Labels[labelZone], "PodTopologyLabels admission copies the zone")
+		}, 30*time.Second, 100*time.Millisecond)
+	}
+}
+
+// labelZone is the Node label that PodTopologyLabels copies onto pods.
+const labelZone = "topology.kubernetes.io/zone"
+
+// createRunningPod creates pod and marks it Running at ip (there is no kubelet), and
+// returns it as created (with the labels admission added).
+func createRunningPod(t *testing.T, c kubernetes.Interface, pod *corev1.Pod, ip string) *corev1.Pod {
 	t.Helper()
 	ctx := t.Context()
 	if _, err := c.CoreV1().Namespaces().Get(ctx, pod.Namespace, metav1.GetOptions{}); err != nil {
@@ -131,6 +172,7 @@ func createRunningPod(t *testing.T, c kubernetes.Interface, pod *corev1.Pod, ip 
 	created.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}}
 	_, err = c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{})
 	require.NoError(t, err)
+	return created
 }
 
 // sidecarPod is the Pod object of a sidecar member: an app container without ports and

@@ -41,10 +41,12 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 
 	cp := startControlPlane(t, env, bin, block, keyDir, logDir)
 	members := meshMembers(block, startTargets(t))
+	createZonedNodes(t, env.Client)
 	for _, m := range members {
-		createRunningPod(t, env.Client, sidecarPod(m), m.ip)
+		pod := createRunningPod(t, env.Client, sidecarPod(m), m.ip)
+		require.Equal(t, nodeZones[m.node], pod.Labels[labelZone], "%s: the zone is copied from its node", m.pod)
 		startProcess(t, logDir, m.pod, bin+"/meshprobe-sidecar", nil,
-			sidecarEnv(m, cp.gossipAddr, keyDir, podInfo(t, m)))
+			sidecarEnv(m, cp.gossipAddr, keyDir, podInfo(t, m, pod.Labels)))
 	}
 
 	rules := writeRuleFile(t, t.TempDir())
@@ -70,6 +72,7 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 	t.Run("dashboard queries return data", func(t *testing.T) { dashboardReturnsData(t, ctx, prom) })
 	t.Run("dashboard variables", func(t *testing.T) { variablesReturnValues(t, ctx, prom) })
 	t.Run("recording rules", func(t *testing.T) { recordedSeriesExist(t, ctx, prom) })
+	t.Run("rtt rule cost", func(t *testing.T) { rttRuleCost(t, ctx, prom) })
 	t.Run("alerts", func(t *testing.T) { alertsEvaluate(t, ctx, prom) })
 	t.Run("rules healthy", func(t *testing.T) { rulesHealthy(t, prom) })
 	t.Run("alerts that must fire", func(t *testing.T) { expectedAlerts(t, ctx, prom) })

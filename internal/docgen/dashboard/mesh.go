@@ -5,7 +5,8 @@ import "fmt"
 // rttSteps colours RTT cells: green below 1 ms, yellow below 10 ms, then red.
 var rttSteps = steps("green", 0.001, "yellow", 0.01, "orange", 0.05, "red")
 
-// meshPanels are the gossip-mesh panels: members, RTT heatmap, quantiles, matrix, probes.
+// meshPanels are the gossip-mesh panels: members, RTT heatmap, quantiles by peer
+// group and by source node, the zone and node matrices, probes.
 func meshPanels(l *layout) {
 	bucket := fmt.Sprintf("%s{%s}", RecRTTBucketRate, srcFilter)
 	l.row("Mesh: inter-pod round-trip time")
@@ -16,32 +17,38 @@ func meshPanels(l *layout) {
 		"Members of the gossip mesh by memberlist state, as the sidecar with the largest view sees them. Different views across sidecars mean a partition.",
 		"short", rangeTarget(fmt.Sprintf("max by (state) (%s{%s})", mMembers, srcFilter), "{{state}}")), 8, 9)
 
-	peer := lblPeerNamespace + ", " + lblPeerApp
-	l.add(timeseries("RTT p50 / p95 / p99 by peer",
-		"RTT quantiles from the selected sidecars to each peer namespace/app.",
-		"s", quantiles(bucket, peer, "{{"+lblPeerNamespace+"}}/{{"+lblPeerApp+"}}")...), 12, 9)
-	l.add(timeseries("RTT same-node vs cross-node",
-		"RTT quantiles to peers on the same node (same_node=true) and on other nodes.",
-		"s", quantiles(bucket, lblSameNode, lblSameNode+"={{"+lblSameNode+"}}")...), 12, 9)
+	l.add(timeseries("RTT p50 / p95 / p99 by peer namespace",
+		"RTT quantiles from the selected sidecars to peers in their own namespace, in the namespaces they declare (MESHPROBE_RTT_PEER_NAMESPACES), and everywhere else (_other).",
+		"s", quantiles(bucket, lblPeerNamespace, "{{"+lblPeerNamespace+"}}")...), 12, 9)
+	locality := lblSameNode + ", " + lblSameZone
+	l.add(timeseries("RTT same node / same zone / cross zone",
+		"RTT quantiles to peers on the same node, on other nodes of the same zone, and in other zones (unknown: a zone is not known).",
+		"s", quantiles(bucket, locality, lblSameNode+"={{"+lblSameNode+"}} "+lblSameZone+"={{"+lblSameZone+"}}")...), 12, 9)
 
-	worst := fmt.Sprintf(
-		`label_join(label_join(max by (namespace, app, %s) (histogram_quantile(0.99, %s)), "src", "/", "namespace", "app"), "dst", "/", "%s", "%s")`,
-		peer, bucket, lblPeerNamespace, lblPeerApp)
-	l.add(matrix("Worst p99 RTT: source x destination",
-		"Highest p99 RTT (over source nodes and same/cross node) from each source namespace/app (rows) to each destination (columns).",
-		"s", "src", "dst", worst, rttSteps), 12, 9)
-	l.add(timeseries("Probe loss by peer",
-		"Fraction of RTT probes that got no answer, from the selected sidecars' namespace/app to each peer namespace/app.",
+	l.add(timeseries("RTT p99 by source node",
+		"p99 RTT from the selected sidecars on each node, to peers in the same zone and in other zones: a node whose line stands out is the slow one.",
+		"s", rangeTarget(fmt.Sprintf("histogram_quantile(0.99, sum by (node, %s, le) (%s))", lblSameZone, bucket),
+			"{{node}} same_zone={{"+lblSameZone+"}}")), 12, 9)
+	l.add(matrix("p99 RTT: zone to zone",
+		"p99 RTT of the whole mesh from each source zone (rows) to each peer zone (columns), recorded once by the rules. _unknown: peers that announce no zone (the control plane).",
+		"s", lblZone, lblPeerZone, RecZonePairP99, rttSteps), 12, 9)
+
+	l.add(matrix("p99 RTT: node to node",
+		"p99 RTT from each selected source node (rows) to each peer node (columns), from the sidecars that export peer_node (MESHPROBE_RTT_PEER_LABELS=peer_node, for example one DaemonSet); _overflow: nodes beyond MESHPROBE_RTT_PEER_LABEL_LIMIT.",
+		"s", "node", lblPeerNode, fmt.Sprintf(`%s{node=~"$node"}`, RecNodePairP99), rttSteps), 12, 9)
+	l.add(timeseries("Probe loss by peer namespace",
+		"Fraction of RTT probes that got no answer, from the selected sidecars' namespace/app to each peer namespace.",
 		"percentunit", rangeTarget(fmt.Sprintf(`%s{namespace=~"$namespace", app=~"$app"}`, RecProbeLoss),
-			"{{namespace}}/{{app}} -> {{"+lblPeerNamespace+"}}/{{"+lblPeerApp+"}}")), 12, 9)
+			"{{namespace}}/{{app}} -> {{"+lblPeerNamespace+"}}")), 12, 9)
 
 	l.add(stacked(timeseries("RTT probes/s by result",
 		"RTT probes per second sent by the selected sidecars: answered (ok) and failed.",
 		"reqps",
 		rangeTarget(fmt.Sprintf("sum(%s{%s})", RecRTTCountRate, srcFilter), "ok"),
 		rangeTarget(fmt.Sprintf("sum(%s{%s})", RecProbeFailureRate, srcFilter), "failed"))), 12, 8)
+	peer := lblPeerNamespace + ", " + lblPeerZone
 	l.add(timeseries("Probe failures/s by peer",
-		"Failed RTT probes per second to each peer namespace/app.",
+		"Failed RTT probes per second to each peer namespace and zone.",
 		"reqps", rangeTarget(fmt.Sprintf("sum by (%s) (%s{%s})", peer, RecProbeFailureRate, srcFilter),
-			"{{"+lblPeerNamespace+"}}/{{"+lblPeerApp+"}}")), 12, 8)
+			"{{"+lblPeerNamespace+"}} {{"+lblPeerZone+"}}")), 12, 8)
 }

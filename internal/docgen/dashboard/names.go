@@ -1,11 +1,14 @@
 package dashboard
 
-// Label names on meshprobe's series. Target labels (namespace, pod, node, app, job) come
+// Label names on meshprobe's series. Target labels (namespace, pod, node, zone, app, job) come
 // from the scrape configuration in manifests/monitoring; the others from the metrics.
 const (
 	lblPeerNamespace = "peer_namespace"
-	lblPeerApp       = "peer_app"
+	lblPeerZone      = "peer_zone"
+	lblPeerNode      = "peer_node"
 	lblSameNode      = "same_node"
+	lblSameZone      = "same_zone"
+	lblZone          = "zone"
 	lblCheck         = "check"
 	lblCheckType     = "type"
 )
@@ -13,16 +16,24 @@ const (
 // Series recorded by the rules in manifests/monitoring/prometheusrule.yaml.
 const (
 	// RecRTTBucketRate is the per-second rate of RTT histogram buckets, by source
-	// namespace/app/node, peer namespace/app, same_node and le.
+	// namespace/app/node/zone, peer_namespace, same_node, same_zone, peer_zone and le.
 	RecRTTBucketRate = "node_peer:meshprobe_gossip_rtt_seconds_bucket:rate5m"
 	// RecRTTCountRate is the per-second rate of successful RTT probes, same grouping.
 	RecRTTCountRate = "node_peer:meshprobe_gossip_rtt_seconds_count:rate5m"
 	// RecProbeFailureRate is the per-second rate of failed RTT probes, same grouping.
 	RecProbeFailureRate = "node_peer:meshprobe_gossip_probe_failures:rate5m"
-	// RecRTTP99 is the p99 RTT by source namespace/app, peer namespace/app and same_node.
+	// RecRTTP99 is the p99 RTT by source namespace/app, peer_namespace, same_node and same_zone.
 	RecRTTP99 = "app_peer:meshprobe_gossip_rtt_seconds:p99_5m"
-	// RecProbeLoss is the fraction of failed RTT probes, by source and peer namespace/app.
+	// RecProbeLoss is the fraction of failed RTT probes, by source namespace/app and peer_namespace.
 	RecProbeLoss = "app_peer:meshprobe_gossip_probe_loss:ratio5m"
+	// RecZonePairBucketRate and RecZonePairP99 are the zone-to-zone matrix: bucket
+	// rates and p99 RTT by source zone and peer_zone.
+	RecZonePairBucketRate = "zone_pair:meshprobe_gossip_rtt_seconds_bucket:rate5m"
+	RecZonePairP99        = "zone_pair:meshprobe_gossip_rtt_seconds:p99_5m"
+	// RecNodePairBucketRate and RecNodePairP99 are the node-to-node matrix, from the
+	// sidecars that export peer_node: by source node and peer_node.
+	RecNodePairBucketRate = "node_pair:meshprobe_gossip_rtt_seconds_bucket:rate5m"
+	RecNodePairP99        = "node_pair:meshprobe_gossip_rtt_seconds:p99_5m"
 	// RecCheckDurationBucketRate is the rate of check duration buckets, by namespace,
 	// app, node, check and le.
 	RecCheckDurationBucketRate = "node_check:meshprobe_check_duration_seconds_bucket:rate5m"
