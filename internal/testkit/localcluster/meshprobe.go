@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -62,7 +63,7 @@ func (c *Cluster) WaitDeployments(ctx context.Context, namespace string, timeout
 			if parent.Err() != nil {
 				return fmt.Errorf("localcluster: interrupted while waiting for deployment %s/%s", namespace, pending)
 			}
-			return fmt.Errorf("localcluster: deployment %s/%s not available after %s (see kubectl describe pod and the pod logs)", namespace, pending, timeout)
+			return fmt.Errorf("localcluster: deployment %s/%s not available after %s%s (see kubectl describe pod and the pod logs)", namespace, pending, timeout, c.podProblems(parent, namespace))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -75,4 +76,33 @@ func deploymentAvailable(d *appsv1.Deployment) bool {
 	}
 	s := d.Status
 	return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want
+}
+
+// podProblems names, for the error of a wait, the containers of namespace that are
+// waiting (ErrImageNeverPull, CrashLoopBackOff, ...) or not ready.
+func (c *Cluster) podProblems(ctx context.Context, namespace string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pods, err := c.Client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == "" {
+			out = append(out, p.Name+": not scheduled")
+		}
+		for _, s := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+			switch {
+			case s.State.Waiting != nil:
+				out = append(out, fmt.Sprintf("%s/%s: %s %s", p.Name, s.Name, s.State.Waiting.Reason, s.State.Waiting.Message))
+			case !s.Ready && s.State.Terminated == nil:
+				out = append(out, fmt.Sprintf("%s/%s: not ready", p.Name, s.Name))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(out, "; ")
 }

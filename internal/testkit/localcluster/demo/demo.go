@@ -80,7 +80,7 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
   heartbeat:       kubectl get --raw "/api/v1/namespaces/meshprobe-system/services/meshprobe-heartbeat:heartbeat/proxy/api/healthz/{{.NS}}/deployment/frontend?token={{.Token}}"
 {{- end}}
   break it:        kubectl -n {{.NS}} set image deploy/backend app=meshprobe.io/testapp:crash
-                   (then the backend heartbeat turns 503; set it back to meshprobe.io/testapp to heal)
+                   (then the backend heartbeat turns 503; set it back to meshprobe.io/testapp:e2e to heal)
   sidecar logs:    kubectl logs -n {{.NS}} deploy/frontend -c meshprobe-sidecar
 `
 
