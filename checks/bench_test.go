@@ -106,7 +106,7 @@ func measure(b *testing.B, m *Manager, warmup, d time.Duration) (cores float64, 
 // core, <= 64 MiB.
 func BenchmarkHTTPChecks1000(b *testing.B) {
 	addr := startBenchTarget(b)
-	m, err := NewManager(silentLogger(), prometheus.NewRegistry(), Options{}, nil)
+	m, err := NewManager(Config{}, nil, silentLogger(), prometheus.NewRegistry())
 	require.NoError(b, err)
 	var ann strings.Builder
 	for i := range 1000 {
@@ -125,7 +125,7 @@ func BenchmarkHTTPChecks1000(b *testing.B) {
 // interval for 10s: all CPU per run is the scheduler's own (timers, slots,
 // state, metrics bookkeeping). Target: <= 50µs per run.
 func BenchmarkSchedulerOverhead(b *testing.B) {
-	m, err := NewManager(silentLogger(), prometheus.NewRegistry(), Options{}, nil)
+	m, err := NewManager(Config{}, nil, silentLogger(), prometheus.NewRegistry())
 	require.NoError(b, err)
 	var ann strings.Builder
 	for i := range 1000 {

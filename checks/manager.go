@@ -8,9 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/utils/clock"
 
 	"github.com/meshprobe/meshprobe/checks/spec"
 )
@@ -18,9 +18,9 @@ import (
 // DefaultMaxConcurrent bounds how many check runs a Manager has in flight.
 const DefaultMaxConcurrent = 64
 
-// Options configure a Manager. The zero value is usable; DefaultOptions documents
+// Config configures a Manager. The zero value is usable; DefaultConfig documents
 // the defaults.
-type Options struct {
+type Config struct {
 	// Namespace, OwnerKind and OwnerName identify the pod's owner (from
 	// POD_NAMESPACE, MESHPROBE_OWNER_KIND, MESHPROBE_OWNER_NAME). runOn: one
 	// elects one runner among the live members with the same owner. An empty
@@ -36,20 +36,21 @@ type Options struct {
 	// ResolvConf is the file whose first nameserver dns checks use when they name
 	// no resolver (default /etc/resolv.conf).
 	ResolvConf string
-	// Now is the clock for timestamps and certificate expiry (default time.Now).
-	Now func() time.Time
+	// Clock tells the time for timestamps and certificate expiry (default
+	// clock.RealClock{}).
+	Clock clock.PassiveClock
 }
 
-// DefaultOptions returns the options with every default filled in and no owner.
-func DefaultOptions() Options {
+// DefaultConfig returns the configuration with every default filled in and no owner.
+func DefaultConfig() Config {
 	env := defaultProberEnv()
-	return Options{MaxConcurrent: DefaultMaxConcurrent, LookupEnv: env.lookupEnv,
-		ResolvConf: env.resolvConf, Now: env.now}
+	return Config{MaxConcurrent: DefaultMaxConcurrent, LookupEnv: env.lookupEnv,
+		ResolvConf: env.resolvConf, Clock: clock.RealClock{}}
 }
 
-// withDefaults fills unset options.
-func (o Options) withDefaults() Options {
-	d := DefaultOptions()
+// withDefaults fills unset fields.
+func (o Config) withDefaults() Config {
+	d := DefaultConfig()
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = d.MaxConcurrent
 	}
@@ -59,8 +60,8 @@ func (o Options) withDefaults() Options {
 	if o.ResolvConf == "" {
 		o.ResolvConf = d.ResolvConf
 	}
-	if o.Now == nil {
-		o.Now = d.Now
+	if o.Clock == nil {
+		o.Clock = d.Clock
 	}
 	return o
 }
@@ -70,7 +71,7 @@ func (o Options) withDefaults() Options {
 //
 // Wiring in the sidecar:
 //
-//	m, err := checks.NewManager(logger, registry, opts, mesh)
+//	m, err := checks.NewManager(cfg, mesh, logger, registry)
 //	_ = m.Reload(currentAnnotation) // at start, "" when the pod has none
 //	go m.Run(ctx)
 //	mux.Handle("/api/v1/checks", m.Handler())
@@ -78,7 +79,7 @@ func (o Options) withDefaults() Options {
 //	_ = m.Reload(newAnnotation) // errors are logged and kept by the Manager
 type Manager struct {
 	logger   *slog.Logger
-	opts     Options
+	cfg      Config
 	env      proberEnv
 	sched    *scheduler
 	reloadOK prometheus.Gauge
@@ -93,12 +94,12 @@ type Manager struct {
 
 // NewManager returns a Manager with no checks; membership may be nil (then every
 // check runs here). It registers the checks' metrics with reg.
-func NewManager(logger *slog.Logger, reg prometheus.Registerer, opts Options, membership Membership) (*Manager, error) {
-	opts = opts.withDefaults()
+func NewManager(cfg Config, membership Membership, logger *slog.Logger, reg prometheus.Registerer) (*Manager, error) {
+	cfg = cfg.withDefaults()
 	m := &Manager{
 		logger:  logger.With("component", "checks"),
-		opts:    opts,
-		env:     proberEnv{lookupEnv: opts.LookupEnv, resolvConf: opts.ResolvConf, now: opts.Now},
+		cfg:     cfg,
+		env:     proberEnv{lookupEnv: cfg.LookupEnv, resolvConf: cfg.ResolvConf, now: cfg.Clock.Now},
 		runners: map[string]*runner{},
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "meshprobe_checks_config_last_reload_successful",
@@ -106,13 +107,13 @@ func NewManager(logger *slog.Logger, reg prometheus.Registerer, opts Options, me
 		}),
 	}
 	m.sched = &scheduler{
-		slots:    make(chan struct{}, opts.MaxConcurrent),
-		election: election{membership: membership, namespace: opts.Namespace, ownerKind: opts.OwnerKind, ownerName: opts.OwnerName},
+		slots:    make(chan struct{}, cfg.MaxConcurrent),
+		election: election{membership: membership, namespace: cfg.Namespace, ownerKind: cfg.OwnerKind, ownerName: cfg.OwnerName},
 		logger:   m.logger,
-		now:      opts.Now,
+		now:      cfg.Clock.Now,
 	}
 	m.reloadOK.Set(1)
-	for _, c := range []prometheus.Collector{m.reloadOK, newCollector(m.states, opts.Now)} {
+	for _, c := range []prometheus.Collector{m.reloadOK, newCollector(m.states, cfg.Clock.Now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("checks: registering metrics: %w", err)
 		}

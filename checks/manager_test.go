@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	testclock "k8s.io/utils/clock/testing"
 
 	"github.com/meshprobe/meshprobe/checks/spec"
 	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
@@ -44,11 +45,11 @@ func (b *syncBuffer) String() string {
 }
 
 // newTestManager returns a Manager with its own registry and captured logs.
-func newTestManager(t *testing.T, opts Options, membership Membership) (*Manager, *prometheus.Registry, *syncBuffer) {
+func newTestManager(t *testing.T, cfg Config, membership Membership) (*Manager, *prometheus.Registry, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	m, err := NewManager(slog.New(slog.NewTextHandler(logs, nil)), reg, opts, membership)
+	m, err := NewManager(cfg, membership, slog.New(slog.NewTextHandler(logs, nil)), reg)
 	require.NoError(t, err)
 	return m, reg, logs
 }
@@ -88,7 +89,7 @@ func seriesFor(t *testing.T, reg *prometheus.Registry, check string) []string {
 
 func TestManagerReload(t *testing.T) {
 	target := echoListener(t)
-	m, reg, logs := newTestManager(t, Options{}, nil)
+	m, reg, logs := newTestManager(t, Config{}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	runDone := make(chan error, 1)
 
@@ -179,7 +180,7 @@ func names(specs []spec.Check) []string {
 }
 
 func TestManagerRunTwice(t *testing.T) {
-	m, _, _ := newTestManager(t, Options{}, nil)
+	m, _, _ := newTestManager(t, Config{}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -204,7 +205,7 @@ func TestManagerMetrics(t *testing.T) {
 	pki := newTestPKI(t)
 	certAddr := tlsListener(t, pki.validCert(t))
 	now := time.Now()
-	m, reg, _ := newTestManager(t, Options{Now: func() time.Time { return now }}, nil)
+	m, reg, _ := newTestManager(t, Config{Clock: testclock.NewFakePassiveClock(now)}, nil)
 	require.NoError(t, m.Reload(fmt.Sprintf(`
 - {name: web, type: http, url: '%[1]s/'}
 - {name: down, type: http, url: '%[1]s/down'}
@@ -267,7 +268,7 @@ meshprobe_checks_config_last_reload_successful 1
 
 func TestManagerHandler(t *testing.T) {
 	target := echoListener(t)
-	m, _, _ := newTestManager(t, Options{}, nil)
+	m, _, _ := newTestManager(t, Config{}, nil)
 	require.NoError(t, m.Reload("- {name: db, type: tcp, address: '"+target+"'}\n- {name: later, type: tcp, address: '"+target+"'}"))
 	m.runnerSnapshot()["db"].runOnce(t.Context())
 	srv := httptest.NewServer(m.Handler())
@@ -302,7 +303,7 @@ func TestManagerHandler(t *testing.T) {
 func TestManagerRunOnOne(t *testing.T) {
 	target := echoListener(t)
 	mesh := &staticMembership{self: "web-b"}
-	m, reg, _ := newTestManager(t, Options{Namespace: "shop", OwnerKind: "Deployment", OwnerName: "web"}, mesh)
+	m, reg, _ := newTestManager(t, Config{Namespace: "shop", OwnerKind: "Deployment", OwnerName: "web"}, mesh)
 	// Find a check name that another replica wins while all three are live.
 	var name string
 	for i := 0; name == ""; i++ {

@@ -47,8 +47,8 @@ func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	a.mesh = mesh
-	opts := checks.Options{Namespace: cfg.PodNamespace, OwnerKind: cfg.OwnerKind, OwnerName: cfg.OwnerName}
-	if a.checks, err = checks.NewManager(log, a.reg, opts, mesh); err != nil {
+	checksCfg := checks.Config{Namespace: cfg.PodNamespace, OwnerKind: cfg.OwnerKind, OwnerName: cfg.OwnerName}
+	if a.checks, err = checks.NewManager(checksCfg, mesh, log, a.reg); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	_ = a.checks.Reload(info.Checks()) // an invalid annotation is logged and reported by the manager
