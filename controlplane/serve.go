@@ -60,7 +60,8 @@ func newWebhookServer(o *options, cfg webhook.Config, log *slog.Logger, reg prom
 	if err != nil {
 		return nil, err
 	}
-	handler, err := webhook.NewHandler(cfg, o.strict, log, metrics)
+	cfg.Strict = o.strict
+	handler, err := webhook.NewHandler(cfg, metrics, log)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +76,8 @@ func newWebhookServer(o *options, cfg webhook.Config, log *slog.Logger, reg prom
 			}
 		}},
 	})
-	srv.Register(webhookPath, webhook.NewHTTPHandler(handler, metrics, log,
-		webhook.HTTPOptions{MaxRequestBytes: o.maxRequestBytes, Timeout: o.requestTimeout}))
+	srv.Register(webhookPath, webhook.NewHTTPHandler(
+		webhook.HTTPConfig{MaxRequestBytes: o.maxRequestBytes, Timeout: o.requestTimeout}, handler, metrics, log))
 	return srv, nil
 }
 

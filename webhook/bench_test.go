@@ -37,7 +37,7 @@ func BenchmarkHandle(b *testing.B) {
 func BenchmarkHTTPFront(b *testing.B) {
 	pod, raw := loadPod(b, "deployment")
 	body := reviewBody(b, pod, raw)
-	srv, _ := newTestFront(b, HTTPOptions{})
+	srv, _ := newTestFront(b, HTTPConfig{})
 	b.ReportAllocs()
 	for b.Loop() {
 		code, _ := postRaw(b, srv, body)

@@ -48,6 +48,9 @@ type Config struct {
 	NativeSidecar bool
 	// Version is written to the meshprobe.io/injected annotation. Default "dev".
 	Version string
+	// Strict denies a pod whose meshprobe.io annotations are invalid, instead of
+	// injecting it with a warning. Default false.
+	Strict bool
 }
 
 // DefaultConfig returns the defaults documented on each Config field.

@@ -19,21 +19,20 @@ import (
 // JSON patch. It is safe for concurrent use.
 type Handler struct {
 	cfg     Config
-	strict  bool
 	log     *slog.Logger
 	metrics *Metrics
 }
 
 var _ admission.Handler = (*Handler)(nil)
 
-// NewHandler validates cfg and returns a Handler. In strict mode a pod whose
-// meshprobe.io/checks annotation is invalid is denied instead of injected with a
+// NewHandler validates cfg and returns a Handler. With cfg.Strict a pod whose
+// meshprobe.io annotations are invalid is denied instead of injected with a
 // warning.
-func NewHandler(cfg Config, strict bool, log *slog.Logger, m *Metrics) (*Handler, error) {
+func NewHandler(cfg Config, m *Metrics, log *slog.Logger) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, strict: strict, log: log, metrics: m}, nil
+	return &Handler{cfg: cfg, log: log, metrics: m}, nil
 }
 
 // Handle answers one AdmissionRequest for a pod.
@@ -64,7 +63,7 @@ func (h *Handler) Handle(_ context.Context, req admission.Request) admission.Res
 	case len(checks) > 0:
 		reason = ReasonInvalidChecks
 	}
-	if reason != ReasonInjected && h.strict {
+	if reason != ReasonInjected && h.cfg.Strict {
 		h.metrics.observe(ResultDenied, reason)
 		h.log.Info("denied pod with invalid annotations", "namespace", namespace, "pod", podName(pod),
 			"reason", reason, "sidecar", d.SettingsProblems, "checks", checks)

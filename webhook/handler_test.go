@@ -115,7 +115,7 @@ func TestNewHandlerRejectsInvalidConfig(t *testing.T) {
 	cfg.Image = ""
 	m, err := NewMetrics(prometheus.NewRegistry())
 	require.NoError(t, err)
-	_, err = NewHandler(cfg, false, discardLogger(), m)
+	_, err = NewHandler(cfg, m, discardLogger())
 	require.ErrorContains(t, err, "sidecar image is empty")
 }
 

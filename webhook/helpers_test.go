@@ -37,7 +37,8 @@ func newTestHandler(t testing.TB, cfg Config, strict bool) (*Handler, *prometheu
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)
 	require.NoError(t, err)
-	h, err := NewHandler(cfg, strict, discardLogger(), m)
+	cfg.Strict = strict
+	h, err := NewHandler(cfg, m, discardLogger())
 	require.NoError(t, err)
 	return h, reg
 }

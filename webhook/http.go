@@ -19,14 +19,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// Defaults of HTTPOptions.
+// Defaults of HTTPConfig.
 const (
 	DefaultMaxRequestBytes = 3 << 20
 	DefaultRequestTimeout  = 10 * time.Second
 )
 
-// HTTPOptions bound what the HTTP front accepts.
-type HTTPOptions struct {
+// HTTPConfig bound what the HTTP front accepts.
+type HTTPConfig struct {
 	// MaxRequestBytes caps the AdmissionReview body. Default 3 MiB: a pod CREATE
 	// review carries one object, and the apiserver stores objects up to 1.5 MiB.
 	MaxRequestBytes int64
@@ -44,19 +44,19 @@ type front struct {
 	webhook *admission.Webhook
 	metrics *Metrics
 	log     *slog.Logger
-	opts    HTTPOptions
+	cfg     HTTPConfig
 }
 
 // NewHTTPHandler serves h over HTTP: it checks method, content type, size and the
 // AdmissionReview envelope, answering problems with 405, 415, 413 or 400 and a
 // message naming the problem, then hands the review to controller-runtime's
 // admission.Webhook around h.
-func NewHTTPHandler(h admission.Handler, m *Metrics, log *slog.Logger, opts HTTPOptions) http.Handler {
-	if opts.MaxRequestBytes <= 0 {
-		opts.MaxRequestBytes = DefaultMaxRequestBytes
+func NewHTTPHandler(cfg HTTPConfig, h admission.Handler, m *Metrics, log *slog.Logger) http.Handler {
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultRequestTimeout
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultRequestTimeout
 	}
 	wh := &admission.Webhook{
 		Handler:      h,
@@ -65,12 +65,12 @@ func NewHTTPHandler(h admission.Handler, m *Metrics, log *slog.Logger, opts HTTP
 		// debug lines that are off; the handler logs what matters itself.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	}
-	return &front{webhook: wh, metrics: m, log: log, opts: opts}
+	return &front{webhook: wh, metrics: m, log: log, cfg: cfg}
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	deadline := time.Now().Add(f.opts.Timeout)
+	deadline := time.Now().Add(f.cfg.Timeout)
 	_ = rc.SetReadDeadline(deadline) // not every ResponseWriter supports deadlines
 	_ = rc.SetWriteDeadline(deadline)
 
@@ -103,10 +103,10 @@ func (f *front) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, e
 		return nil, http.StatusUnsupportedMediaType,
 			fmt.Errorf("content type %q not supported: want application/json", r.Header.Get("Content-Type"))
 	}
-	if r.ContentLength > f.opts.MaxRequestBytes {
+	if r.ContentLength > f.cfg.MaxRequestBytes {
 		return nil, http.StatusRequestEntityTooLarge, f.tooLarge()
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, f.opts.MaxRequestBytes), r.ContentLength)
+	body, err := readAll(http.MaxBytesReader(w, r.Body, f.cfg.MaxRequestBytes), r.ContentLength)
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
@@ -131,7 +131,7 @@ func readAll(r io.Reader, contentLength int64) ([]byte, error) {
 }
 
 func (f *front) tooLarge() error {
-	return fmt.Errorf("request body exceeds the %d-byte limit", f.opts.MaxRequestBytes)
+	return fmt.Errorf("request body exceeds the %d-byte limit", f.cfg.MaxRequestBytes)
 }
 
 // reject answers with an HTTP error status and an AdmissionReview whose response

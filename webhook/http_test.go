@@ -13,10 +13,10 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 )
 
-func newTestFront(t testing.TB, opts HTTPOptions) (http.Handler, *Handler) {
+func newTestFront(t testing.TB, opts HTTPConfig) (http.Handler, *Handler) {
 	t.Helper()
 	h, _ := newTestHandler(t, testConfig(), false)
-	return NewHTTPHandler(h, h.metrics, discardLogger(), opts), h
+	return NewHTTPHandler(opts, h, h.metrics, discardLogger()), h
 }
 
 // post sends body to the front and decodes the AdmissionReview it answers with.
@@ -72,7 +72,7 @@ func TestHTTPFrontRejectsBadReviews(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := HTTPOptions{}
+			opts := HTTPConfig{}
 			if tt.name == "oversized" {
 				opts.MaxRequestBytes = 1024
 			}
@@ -89,7 +89,7 @@ func TestHTTPFrontRejectsBadReviews(t *testing.T) {
 }
 
 func TestHTTPFrontServesValidReview(t *testing.T) {
-	srv, h := newTestFront(t, HTTPOptions{})
+	srv, h := newTestFront(t, HTTPConfig{})
 	pod, raw := loadPod(t, "deployment")
 	for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
 		code, review := post(t, srv, http.MethodPost, ct, reviewBody(t, pod, raw))
@@ -107,7 +107,7 @@ func TestHTTPFrontServesValidReview(t *testing.T) {
 // TestHTTPFrontPatchMatchesHandler checks that the pod the front decodes along
 // with the review gives the same answer as the handler decoding the raw object.
 func TestHTTPFrontPatchMatchesHandler(t *testing.T) {
-	srv, h := newTestFront(t, HTTPOptions{})
+	srv, h := newTestFront(t, HTTPConfig{})
 	for _, name := range []string{"deployment", "bare", "checks-invalid", "hostnetwork"} {
 		pod, raw := loadPod(t, name)
 		code, review := post(t, srv, http.MethodPost, "application/json", reviewBody(t, pod, raw))
@@ -120,7 +120,7 @@ func TestHTTPFrontPatchMatchesHandler(t *testing.T) {
 }
 
 func TestHTTPFrontV1beta1(t *testing.T) {
-	srv, _ := newTestFront(t, HTTPOptions{})
+	srv, _ := newTestFront(t, HTTPConfig{})
 	pod, raw := loadPod(t, "bare")
 	body := bytes.Replace(reviewBody(t, pod, raw), []byte(`"admission.k8s.io/v1"`), []byte(`"admission.k8s.io/v1beta1"`), 1)
 	code, review := post(t, srv, http.MethodPost, "application/json", body)
@@ -143,7 +143,7 @@ func FuzzHTTPHandler(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","kind":{"version":"v1","kind":"Pod"},"object":null}}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
-	srv, _ := newTestFront(f, HTTPOptions{MaxRequestBytes: 64 << 10})
+	srv, _ := newTestFront(f, HTTPConfig{MaxRequestBytes: 64 << 10})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		code, answer := postRaw(t, srv, body)
 		if code != http.StatusOK && (code < 400 || code > 499) {

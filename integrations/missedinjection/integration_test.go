@@ -181,9 +181,9 @@ func serveWebhook(t *testing.T, client kubernetes.Interface, wh *admissionregist
 	log := testlog.New(t, slog.LevelInfo)
 	metrics, err := webhook.NewMetrics(prometheus.NewRegistry())
 	require.NoError(t, err)
-	h, err := webhook.NewHandler(*cfg, false, log, metrics)
+	h, err := webhook.NewHandler(*cfg, metrics, log)
 	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(webhook.NewHTTPHandler(h, metrics, log, webhook.HTTPOptions{}))
+	srv := httptest.NewUnstartedServer(webhook.NewHTTPHandler(webhook.HTTPConfig{}, h, metrics, log))
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	url := srv.URL + "/mutate-v1-pod"

@@ -145,10 +145,10 @@ func startWebhookServer(t *testing.T, ctx context.Context, port int, dir string,
 	t.Helper()
 	metrics, err := webhook.NewMetrics(prometheus.NewRegistry())
 	require.NoError(t, err)
-	handler, err := webhook.NewHandler(webhook.DefaultConfig(), false, log, metrics)
+	handler, err := webhook.NewHandler(webhook.DefaultConfig(), metrics, log)
 	require.NoError(t, err)
 	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir})
-	srv.Register(webhookPath, webhook.NewHTTPHandler(handler, metrics, log, webhook.HTTPOptions{}))
+	srv.Register(webhookPath, webhook.NewHTTPHandler(webhook.HTTPConfig{}, handler, metrics, log))
 	go func() { assert.NoError(t, srv.Start(ctx)) }()
 }
 
