@@ -38,13 +38,22 @@ func (c *Cluster) startRealNodes(ctx, _ context.Context) error {
 		return fmt.Errorf("localcluster: node network: %w", err)
 	}
 	c.net = bridge
+	// The nodes' containerd and image imports need no control plane: they run while
+	// it starts.
+	var wg sync.WaitGroup
+	var nodesErr error
+	wg.Go(func() { nodesErr = c.startEachNode(ctx, bridge, layout, images) })
 	start := time.Now()
 	log.Info("starting control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)", "apiserver", bridge.Gateway())
-	if err := c.startControlPlane(ctx, net.ParseIP(bridge.Gateway()), layout.pods.String()); err != nil {
+	cpErr := c.startControlPlane(ctx, net.ParseIP(bridge.Gateway()), layout.pods.String())
+	if cpErr == nil {
+		log.Info("control plane ready", "took", time.Since(start).Round(time.Millisecond))
+	}
+	wg.Wait()
+	if err := errors.Join(cpErr, nodesErr); err != nil {
 		return err
 	}
-	log.Info("control plane ready", "took", time.Since(start).Round(time.Millisecond))
-	if err := c.startEachNode(ctx, bridge, layout, images); err != nil {
+	if err := c.joinNodes(ctx); err != nil {
 		return err
 	}
 	if err := c.joinPodNetworks(ctx); err != nil {
@@ -54,7 +63,7 @@ func (c *Cluster) startRealNodes(ctx, _ context.Context) error {
 }
 
 // startEachNode creates every node's network namespace, then starts every node's
-// containerd and kubelet at once.
+// containerd and imports the images, all nodes at once.
 func (c *Cluster) startEachNode(ctx context.Context, bridge *podnet.Bridge, layout realLayout, images nodeImages) error {
 	cfgs := make([]realnode.Config, c.cfg.Nodes)
 	for i := range cfgs {
@@ -72,7 +81,6 @@ func (c *Cluster) startEachNode(ctx context.Context, bridge *podnet.Bridge, layo
 			Dir:       filepath.Join(c.cfg.Dir, "nodes", name),
 			Cgroup:    realnode.CgroupParent(c.id) + "/" + name,
 			K8sBinDir: c.cfg.K8sBinDir, Helper: c.cfg.Helper,
-			APIServer: c.Config.Host, CA: c.ControlPlane.CA,
 			ClusterDNS: net.ParseIP(clusterDNSIP), ClusterCIDR: layout.pods.String(),
 			SandboxImage: imagebuild.PauseImage, Images: images.archives,
 			Logger: c.cfg.Logger.With("node", name),
@@ -93,6 +101,17 @@ func (c *Cluster) startEachNode(ctx context.Context, bridge *podnet.Bridge, layo
 			c.nodes = append(c.nodes, n)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// joinNodes starts every node's kubelet against the apiserver, all nodes at once.
+func (c *Cluster) joinNodes(ctx context.Context) error {
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() { errs[i] = n.Join(ctx, c.Config.Host, c.ControlPlane.CA) })
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

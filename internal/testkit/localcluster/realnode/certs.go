@@ -22,8 +22,8 @@ type credentials struct {
 // kube-proxy's kubeconfigs: the kubelet is system:node:<name> in system:nodes (the
 // Node authorizer's identity), kube-proxy is system:kube-proxy (bound to
 // system:node-proxier by default), and the kubelet serves with the node's IP and name.
-func (n *Node) writeCredentials() (credentials, error) {
-	ca, p := n.cfg.CA, n.paths
+func (n *Node) writeCredentials(apiServer string, ca *controlplane.CA) (credentials, error) {
+	p := n.paths
 	serving, err := ca.IssueServing(n.cfg.Name, []string{n.cfg.Name}, []net.IP{n.cfg.IP}, certValidity)
 	if err != nil {
 		return credentials{}, fmt.Errorf("kubelet serving certificate: %w", err)
@@ -47,7 +47,7 @@ func (n *Node) writeCredentials() (credentials, error) {
 		if err != nil {
 			return credentials{}, fmt.Errorf("client certificate of %s: %w", c.user, err)
 		}
-		cfg := &rest.Config{Host: n.cfg.APIServer, TLSClientConfig: rest.TLSClientConfig{
+		cfg := &rest.Config{Host: apiServer, TLSClientConfig: rest.TLSClientConfig{
 			CAData: ca.CertPEM, CertData: kp.CertPEM, KeyData: kp.KeyPEM,
 		}}
 		if err := controlplane.WriteKubeconfig(c.path, cfg, "meshprobe-local"); err != nil {

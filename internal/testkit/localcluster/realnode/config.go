@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-
-	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/controlplane"
 )
 
 // Binaries a node runs besides the Kubernetes ones: found on $PATH.
@@ -36,10 +34,6 @@ type Config struct {
 	K8sBinDir string
 	// Helper is meshprobe-localcluster, which runs ExecMain as ExecSubcommand.
 	Helper string
-	// APIServer is the apiserver's https URL, reachable from the node's netns; CA
-	// signed its certificate and issues the node's certificates.
-	APIServer string
-	CA        *controlplane.CA
 	// ClusterDNS is the cluster DNS Service IP; ClusterDomain the DNS domain
 	// (default cluster.local).
 	ClusterDNS    net.IP
@@ -95,8 +89,8 @@ func (p paths) mkdirs() error {
 }
 
 func (c *Config) check() error {
-	if c.Name == "" || c.IP == nil || c.Netns == "" || c.Dir == "" || c.Cgroup == "" || c.CA == nil {
-		return errors.New("realnode: incomplete config (name, IP, netns, dir, cgroup and CA are required)")
+	if c.Name == "" || c.IP == nil || c.Netns == "" || c.Dir == "" || c.Cgroup == "" {
+		return errors.New("realnode: incomplete config (name, IP, netns, dir and cgroup are required)")
 	}
 	if c.ClusterDomain == "" {
 		c.ClusterDomain = "cluster.local"

@@ -17,6 +17,12 @@ import (
 const criNamespace = "k8s.io"
 
 func (n *Node) startContainerd(ctx context.Context) error {
+	if err := n.paths.mkdirs(); err != nil {
+		return err
+	}
+	if err := n.cgroups.create(n.daemonCgroup()); err != nil {
+		return err
+	}
 	cniBin, err := cniBinDir()
 	if err != nil {
 		return err

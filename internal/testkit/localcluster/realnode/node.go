@@ -24,10 +24,9 @@ type Node struct {
 	procs []*controlplane.Process // in start order
 }
 
-// Start prepares the node's cgroup and files, starts containerd, imports the images
-// and starts the kubelet, which registers the Node. The node becomes Ready once its
-// pod network is configured (SetPodCIDR); kube-proxy starts with StartKubeProxy.
-// On error, whatever was started is stopped again.
+// Start prepares the node's cgroup and files, starts containerd and imports the
+// images: everything that needs no control plane. Join then starts the kubelet. On
+// error, whatever was started is stopped again.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -38,32 +37,37 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, paths: newPaths(cfg.Dir), cgroups: cg,
 		http: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}}
-	if err := n.start(ctx); err != nil {
+	err = n.steps(ctx, step{"containerd", n.startContainerd}, step{"image import", n.importImages})
+	if err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("realnode %s: %w", cfg.Name, err)
 	}
 	return n, nil
 }
 
-func (n *Node) start(ctx context.Context) error {
-	if err := n.paths.mkdirs(); err != nil {
-		return err
-	}
-	if err := n.cgroups.create(n.daemonCgroup()); err != nil {
-		return err
-	}
-	creds, err := n.writeCredentials()
+// Join issues the node's certificates (signed by ca, the cluster CA) and starts the
+// kubelet against apiServer (an https URL reachable from the node's netns); the kubelet
+// registers the Node. The node becomes Ready once its pod network is configured
+// (SetPodCIDR); kube-proxy starts with StartKubeProxy.
+func (n *Node) Join(ctx context.Context, apiServer string, ca *controlplane.CA) error {
+	creds, err := n.writeCredentials(apiServer, ca)
 	if err != nil {
-		return err
+		return fmt.Errorf("realnode %s: %w", n.cfg.Name, err)
 	}
-	steps := []struct {
-		name string
-		run  func(context.Context) error
-	}{
-		{"containerd", n.startContainerd},
-		{"image import", n.importImages},
-		{"kubelet", func(ctx context.Context) error { return n.startKubelet(ctx, creds) }},
+	err = n.steps(ctx, step{"kubelet", func(ctx context.Context) error { return n.startKubelet(ctx, creds) }})
+	if err != nil {
+		return fmt.Errorf("realnode %s: %w", n.cfg.Name, err)
 	}
+	return nil
+}
+
+// step is one logged, timed step of starting a node.
+type step struct {
+	name string
+	run  func(context.Context) error
+}
+
+func (n *Node) steps(ctx context.Context, steps ...step) error {
 	for _, s := range steps {
 		start := time.Now()
 		if err := s.run(ctx); err != nil {
