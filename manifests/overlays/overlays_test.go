@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -53,6 +54,24 @@ func overlayDeployment(t *testing.T, objs []*unstructured.Unstructured) *appsv1.
 	return &d
 }
 
+// builtinCertsVariable returns the expression of the Secret policy's
+// builtinCerts variable, which lets the control plane write the serving
+// certificate's Secret (manifests/base/admissionpolicy.yaml).
+func builtinCertsVariable(t *testing.T, objs []*unstructured.Unstructured) string {
+	t.Helper()
+	o := overlayObject(objs, "ValidatingAdmissionPolicy", "meshprobe-secrets")
+	require.NotNil(t, o)
+	var p admissionregistrationv1.ValidatingAdmissionPolicy
+	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &p))
+	for _, v := range p.Spec.Variables {
+		if v.Name == "builtinCerts" {
+			return v.Expression
+		}
+	}
+	t.Fatal("the Secret policy has no builtinCerts variable")
+	return ""
+}
+
 // TestOverlays renders both overlays and checks what tells them apart.
 func TestOverlays(t *testing.T) {
 	t.Run("cert-manager", func(t *testing.T) {
@@ -62,6 +81,7 @@ func TestOverlays(t *testing.T) {
 		require.NotNil(t, mwc)
 		assert.Contains(t, mwc.GetAnnotations(), "cert-manager.io/inject-ca-from")
 		assert.NotContains(t, overlayDeployment(t, objs).Spec.Template.Spec.Containers[0].Args, "--webhook-certs=builtin")
+		assert.Equal(t, "false", builtinCertsVariable(t, objs), "cert-manager writes the serving certificate: the control plane may not")
 	})
 	t.Run("builtin-certs", func(t *testing.T) {
 		objs := renderOverlay(t, "builtin-certs")
@@ -71,6 +91,7 @@ func TestOverlays(t *testing.T) {
 		mwc := overlayObject(objs, "MutatingWebhookConfiguration", contract.WebhookConfigName)
 		require.NotNil(t, mwc)
 		assert.NotContains(t, mwc.GetAnnotations(), "cert-manager.io/inject-ca-from", "no cainjector: the leader owns the caBundle")
+		assert.Equal(t, "true", builtinCertsVariable(t, objs), "the leader writes meshprobe-webhook-tls")
 		dep := overlayDeployment(t, objs)
 		args := dep.Spec.Template.Spec.Containers[0].Args
 		assert.Contains(t, args, "--webhook-certs=builtin")
