@@ -121,7 +121,8 @@ func (n *Node) LogPath(component string) string {
 
 // Stop stops kube-proxy and the kubelet, then every process left in the node's
 // cgroup (containers, shims, containerd), unmounts everything below the node's
-// directory and removes its cgroups. The network namespace is the caller's.
+// directory and removes its cgroups, its links in /var/log/containers and libcni's
+// cache entries of its sandboxes. The network namespace is the caller's.
 func (n *Node) Stop() error {
 	n.mu.Lock()
 	procs := n.procs
@@ -136,7 +137,9 @@ func (n *Node) Stop() error {
 	for _, p := range procs {
 		p.Stop(time.Second) // reaped already: the cgroup is empty
 	}
-	errs = append(errs, unmountUnder(n.cfg.Dir), n.cgroups.remove(n.cfg.Cgroup), removeLogLinks(n.paths.podLogs))
+	errs = append(errs, unmountUnder(n.cfg.Dir), n.cgroups.remove(n.cfg.Cgroup))
+	removeLogLinks(n.paths.podLogs)
+	removeCNICache(n.paths.containerdRoot)
 	return errors.Join(errs...)
 }
 

@@ -21,12 +21,13 @@ const ownerDir = "/run/meshprobe-localcluster-nodes"
 // nodes of cluster id live, one child per node.
 func CgroupParent(id string) string { return "mpc-" + id }
 
-// Register records that this process runs the nodes of cluster id below dir.
+// Register records that this process runs the nodes of cluster id below dir, and
+// which of the host directories that the kubelet and CNI create do not exist yet.
 func Register(id, dir string) error {
 	if err := os.MkdirAll(ownerDir, 0o755); err != nil {
 		return fmt.Errorf("realnode: %w", err)
 	}
-	rec := fmt.Sprintf("%d\n%s\n", os.Getpid(), dir)
+	rec := strings.Join(append([]string{strconv.Itoa(os.Getpid()), dir}, missingHostDirs()...), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(ownerDir, id), []byte(rec), 0o644); err != nil {
 		return fmt.Errorf("realnode: %w", err)
 	}
@@ -34,11 +35,35 @@ func Register(id, dir string) error {
 }
 
 // Release cleans up whatever of cluster id is left below dir (after every node's
-// Stop, normally nothing) and removes its record.
+// Stop, normally only the host directories it created) and removes its record.
 func Release(id, dir string) error {
-	err := cleanup(id, dir)
+	var created []string
+	if rec, err := readRecord(id); err == nil {
+		created = rec.created
+	}
+	err := cleanup(id, dir, created)
 	_ = os.Remove(filepath.Join(ownerDir, id))
 	return err
+}
+
+// record is what Register wrote.
+type record struct {
+	pid     int
+	dir     string
+	created []string
+}
+
+func readRecord(id string) (record, error) {
+	data, err := os.ReadFile(filepath.Join(ownerDir, id))
+	if err != nil {
+		return record{}, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	pid, err := strconv.Atoi(lines[0])
+	if err != nil || len(lines) < 2 {
+		return record{}, fmt.Errorf("realnode: unreadable record %s", id)
+	}
+	return record{pid: pid, dir: lines[1], created: lines[2:]}, nil
 }
 
 // Sweep cleans up every recorded cluster whose owner is gone.
@@ -48,34 +73,31 @@ func Sweep(log *slog.Logger) {
 		return
 	}
 	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(ownerDir, e.Name()))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		pid, perr := strconv.Atoi(lines[0])
-		if perr != nil || len(lines) < 2 || syscall.Kill(pid, 0) == nil {
+		rec, err := readRecord(e.Name())
+		if err != nil || syscall.Kill(rec.pid, 0) == nil {
 			continue // unreadable, or its owner still runs
 		}
-		log.Info("cleaning up the nodes of a local cluster whose process is gone", "cluster", e.Name(), "dir", lines[1])
-		if err := Release(e.Name(), lines[1]); err != nil {
+		log.Info("cleaning up the nodes of a local cluster whose process is gone", "cluster", e.Name(), "dir", rec.dir)
+		if err := Release(e.Name(), rec.dir); err != nil {
 			log.Warn("cleaning up a stale local cluster", "cluster", e.Name(), "err", err)
 		}
 	}
 }
 
 // cleanup kills every process in the cluster's cgroups, unmounts everything below
-// dir, removes the cgroups and the kubelet's log links into dir.
-func cleanup(id, dir string) error {
+// dir, removes the cgroups, what the nodes left in the host's shared paths, and the
+// host directories the cluster created.
+func cleanup(id, dir string, created []string) error {
 	cg, err := findCgroupMounts()
 	if err != nil {
 		return err
 	}
 	rel := CgroupParent(id)
-	return errors.Join(
-		cg.kill(rel, time.Second),
-		unmountUnder(dir),
-		cg.remove(rel),
-		removeLogLinks(dir),
-	)
+	errs := []error{cg.kill(rel, time.Second), unmountUnder(dir), cg.remove(rel)}
+	removeLogLinks(dir)
+	roots, _ := filepath.Glob(filepath.Join(dir, "nodes", "*"))
+	for _, r := range roots {
+		removeCNICache(newPaths(r).containerdRoot)
+	}
+	return errors.Join(append(errs, releaseHostDirs(created))...)
 }
