@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,6 +54,10 @@ func TestLeastPrivilegeOnAPIServer(t *testing.T) {
 	waitEnforced(t, policySecrets, func() error { return f.createSecret(t, "shop", "enforced-probe", corev1.SecretTypeOpaque, true) })
 	waitEnforced(t, policyConfigMaps, func() error { return f.patchConfigMap(t, "kube-system", "cluster-info-extra", true) })
 	waitEnforced(t, policyWebhook, func() error { return f.updateWebhook(t, changeRules, true) })
+	// The probes above passed RBAC's cluster-wide grants; the Lease is the
+	// namespaced Role's, which the authorizer caches apart.
+	waitAuthorized(t, env.Client, authorizationv1.ResourceAttributes{Verb: "update", Group: "coordination.k8s.io",
+		Resource: "leases", Namespace: contract.DefaultNamespace, Name: contract.LeaseName})
 
 	t.Run("allowed", func(t *testing.T) { f.testAllowed(t) })
 	t.Run("gossip-key task", func(t *testing.T) { f.testGossipKeyTask(t) })
@@ -113,6 +118,21 @@ func waitEnforced(t *testing.T, policy string, probe func() error) {
 	t.Helper()
 	require.Eventually(t, func() bool { return deniedBy(probe(), policy) }, 30*time.Second, 50*time.Millisecond,
 		"policy %s never enforced", policy)
+}
+
+// waitAuthorized waits until the apiserver's authorizer, which caches RBAC
+// objects from informers, lets the ServiceAccount do what attrs says.
+func waitAuthorized(t *testing.T, client kubernetes.Interface, attrs authorizationv1.ResourceAttributes) {
+	t.Helper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User: saUser, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + contract.DefaultNamespace},
+		ResourceAttributes: &attrs,
+	}}
+	require.Eventually(t, func() bool {
+		got, err := client.AuthorizationV1().SubjectAccessReviews().Create(t.Context(), sar, metav1.CreateOptions{})
+		require.NoError(t, err)
+		return got.Status.Allowed
+	}, 30*time.Second, 50*time.Millisecond, "RBAC never allowed %+v", attrs)
 }
 
 // deniedBy reports whether err is the refusal of the ValidatingAdmissionPolicy policy.
