@@ -77,7 +77,7 @@ func renderDir(t *testing.T, dir string) []*unstructured.Unstructured {
 	return objs
 }
 
-// renderWithRepair renders the default install's base with the repair
+// renderWithRepair renders the built-in certificate overlay with the repair
 // component, through a kustomization in a temp dir (kustomize takes relative
 // paths only).
 func renderWithRepair(t *testing.T) []*unstructured.Unstructured {
