@@ -118,7 +118,9 @@ func TestSchedulerRetriesWithinTimeout(t *testing.T) {
 	// Backoffs are 75-125ms, then 150-250ms: the second would end past the 200ms budget.
 	assert.Equal(t, int32(2), attempts.Load())
 	assert.Equal(t, 2, rec.attempts)
-	assert.Less(t, elapsed, 200*time.Millisecond)
+	// Without the budget, ten retries with doubling backoff take over 10 s; the
+	// bound catches that and leaves room for a loaded machine (no speed target).
+	assert.Less(t, elapsed, 5*time.Second)
 }
 
 func TestSchedulerStopCancelsRun(t *testing.T) {
