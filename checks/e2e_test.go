@@ -178,7 +178,7 @@ func TestSidecarProcessesRunOnOne(t *testing.T) {
 	from := time.Now()
 	time.Sleep(6 * time.Second)
 	n, _ := hits.between(from, time.Now())
-	assert.InDelta(t, 6, n, 1, "one replica runs the check once a second")
+	assertOneRunner(t, n, "before the failover")
 
 	killed := time.Now()
 	require.NoError(t, procs[runner].cmd.Process.Kill())
@@ -198,5 +198,15 @@ func TestSidecarProcessesRunOnOne(t *testing.T) {
 	from = time.Now()
 	time.Sleep(6 * time.Second)
 	n, _ = hits.between(from, time.Now())
-	assert.InDelta(t, 6, n, 1, "after the failover, still one run a second")
+	assertOneRunner(t, n, "after the failover")
+}
+
+// assertOneRunner checks the hits of a 6 s window of a 1 s check: two runners
+// would make about 12. Slowness only lowers the count (a loaded machine saw 4),
+// so the lower bound asks only that the runner keeps running.
+func assertOneRunner(t *testing.T, hits int, when string) {
+	t.Helper()
+	t.Logf("%s: %d runs in 6s", when, hits)
+	assert.LessOrEqual(t, hits, 7, "%s: more than one replica runs the check", when)
+	assert.GreaterOrEqual(t, hits, 2, "%s: the runner keeps running the check", when)
 }
