@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,7 +44,7 @@ const (
 // is allowed and that each escalation it could try is refused, by RBAC or by the
 // ValidatingAdmissionPolicy named. Then it adds the repair overlay.
 func TestLeastPrivilegeOnAPIServer(t *testing.T) {
-	objs := renderDir(t, filepath.Join(manifestsDir, "overlays", "builtin-certs"))
+	objs := install.RenderForTest(t, filepath.Join(manifestsDir, "overlays", "builtin-certs"))
 	// The controller manager type-checks the policies (their status).
 	env := testenv.Start(t, testenv.WithControllerManager())
 	require.NoError(t, install.Apply(t.Context(), env.Config, objs, install.Options{}))
@@ -65,18 +64,6 @@ func TestLeastPrivilegeOnAPIServer(t *testing.T) {
 	t.Run("repair overlay", func(t *testing.T) { f.testRepair(t) })
 }
 
-// renderDir renders a kustomize directory; kubectl is needed for the overlays'
-// patches and components.
-func renderDir(t *testing.T, dir string) []*unstructured.Unstructured {
-	t.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("the overlays use kustomize patches: install kubectl (kubectl kustomize) to render them")
-	}
-	objs, err := install.Render(t.Context(), dir)
-	require.NoError(t, err)
-	return objs
-}
-
 // renderWithRepair renders the built-in certificate overlay with the repair
 // component, through a kustomization in a temp dir (kustomize takes relative
 // paths only).
@@ -89,7 +76,7 @@ func renderWithRepair(t *testing.T) []*unstructured.Unstructured {
 	require.NoError(t, err)
 	k := "resources: [" + filepath.Join(rel, "overlays", "builtin-certs") + "]\ncomponents: [" + filepath.Join(rel, "overlays", "repair") + "]\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644))
-	return renderDir(t, dir)
+	return install.RenderForTest(t, dir)
 }
 
 // waitTypeChecked waits until the apiserver has type-checked each policy and

@@ -6,7 +6,6 @@ package overlays_test
 import (
 	"context"
 	"log/slog"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -24,17 +23,6 @@ import (
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
 	"github.com/meshprobe/meshprobe/internal/testkit/testenv"
 )
-
-// renderOverlay renders the overlay in the folder name, beside this file.
-func renderOverlay(t *testing.T, name string) []*unstructured.Unstructured {
-	t.Helper()
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("the overlays use kustomize patches: install kubectl (kubectl kustomize) to render them")
-	}
-	objs, err := install.Render(t.Context(), name)
-	require.NoError(t, err)
-	return objs
-}
 
 func overlayObject(objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
 	for _, o := range objs {
@@ -75,7 +63,7 @@ func builtinCertsVariable(t *testing.T, objs []*unstructured.Unstructured) strin
 // TestOverlays renders both overlays and checks what tells them apart.
 func TestOverlays(t *testing.T) {
 	t.Run("cert-manager", func(t *testing.T) {
-		objs := renderOverlay(t, "cert-manager")
+		objs := install.RenderForTest(t, "cert-manager")
 		require.NotNil(t, overlayObject(objs, "Certificate", "meshprobe-webhook"))
 		mwc := overlayObject(objs, "MutatingWebhookConfiguration", contract.WebhookConfigName)
 		require.NotNil(t, mwc)
@@ -84,7 +72,7 @@ func TestOverlays(t *testing.T) {
 		assert.Equal(t, "false", builtinCertsVariable(t, objs), "cert-manager writes the serving certificate: the control plane may not")
 	})
 	t.Run("builtin-certs", func(t *testing.T) {
-		objs := renderOverlay(t, "builtin-certs")
+		objs := install.RenderForTest(t, "builtin-certs")
 		for _, o := range objs {
 			assert.NotEqual(t, "cert-manager.io", o.GroupVersionKind().Group, "no cert-manager object: %s %s", o.GetKind(), o.GetName())
 		}
@@ -113,7 +101,7 @@ func TestOverlays(t *testing.T) {
 // task as the meshprobe ServiceAccount: the overlay's RBAC alone lets it create
 // the Secret and fill the caBundle.
 func TestBuiltinCertsOverlayOnAPIServer(t *testing.T) {
-	objs := renderOverlay(t, "builtin-certs")
+	objs := install.RenderForTest(t, "builtin-certs")
 	env := testenv.Start(t)
 	objs = slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool {
 		return (o.GetKind() == "ClusterRoleBinding" || o.GetKind() == "RoleBinding") && o.GetName() == "meshprobe"
