@@ -56,7 +56,7 @@ func (s *Server) createTest(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	t.TestID = strconv.Itoa(s.nextID)
 	now := time.Now().UTC().Format(time.RFC3339)
-	t.CreatedBy, t.CreatedDate, t.ModifiedBy, t.ModifiedDate = s.opts.User, now, s.opts.User, now
+	t.CreatedBy, t.CreatedDate, t.ModifiedBy, t.ModifiedDate = s.cfg.User, now, s.cfg.User, now
 	if s.tests[aid] == nil {
 		s.tests[aid] = map[string]*Test{}
 	}
@@ -87,7 +87,7 @@ func (s *Server) updateTest(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, errs)
 		return
 	}
-	t.ModifiedBy, t.ModifiedDate = s.opts.User, time.Now().UTC().Format(time.RFC3339)
+	t.ModifiedBy, t.ModifiedDate = s.cfg.User, time.Now().UTC().Format(time.RFC3339)
 	s.tests[aid][t.TestID] = &t
 	writeJSON(w, http.StatusOK, s.render(r, &t, true))
 }
@@ -108,7 +108,7 @@ func (s *Server) deleteTest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 	types := r.URL.Query().Get("agentTypes")
 	out := []Agent{}
-	for _, a := range s.opts.Agents {
+	for _, a := range s.cfg.Agents {
 		if types == "" || containsFold(strings.Split(types, ","), a.AgentType) {
 			out = append(out, a)
 		}
@@ -117,7 +117,7 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listAlertRules(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"alertRules": s.opts.AlertRules, "_links": links{Self: link{Href: s.base(r) + "/alerts/rules"}}})
+	writeJSON(w, http.StatusOK, map[string]any{"alertRules": s.cfg.AlertRules, "_links": links{Self: link{Href: s.base(r) + "/alerts/rules"}}})
 }
 
 func containsFold(list []string, s string) bool {
@@ -137,7 +137,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*testRequest, b
 		return nil, false
 	}
 	var req testRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -152,7 +152,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (*testRequest, b
 
 func (s *Server) defaultRules() []string {
 	var ids []string
-	for _, r := range s.opts.AlertRules {
+	for _, r := range s.cfg.AlertRules {
 		if r.IsDefault {
 			ids = append(ids, r.RuleID)
 		}
@@ -179,7 +179,7 @@ func (s *Server) base(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + s.opts.Prefix
+	return scheme + "://" + r.Host + s.cfg.Prefix
 }
 
 func writeNotFound(w http.ResponseWriter, id string) {

@@ -33,7 +33,7 @@ type Config struct {
 
 // Server is the fake API. Its methods are safe for concurrent use.
 type Server struct {
-	opts    Config
+	cfg    Config
 	mux     *http.ServeMux
 	limiter *windowLimiter
 	faults  *faultSet
@@ -44,43 +44,43 @@ type Server struct {
 	log    []Request
 }
 
-// New returns a fake with opts.
-func New(opts Config) *Server {
-	if len(opts.AccountGroups) == 0 {
-		opts.AccountGroups = []string{"1"}
+// New returns a fake with cfg.
+func New(cfg Config) *Server {
+	if len(cfg.AccountGroups) == 0 {
+		cfg.AccountGroups = []string{"1"}
 	}
-	if len(opts.Agents) == 0 {
-		opts.Agents = DefaultAgents()
+	if len(cfg.Agents) == 0 {
+		cfg.Agents = DefaultAgents()
 	}
-	if len(opts.AlertRules) == 0 {
-		opts.AlertRules = DefaultAlertRules()
+	if len(cfg.AlertRules) == 0 {
+		cfg.AlertRules = DefaultAlertRules()
 	}
-	if opts.Limit == 0 {
-		opts.Limit = 240
+	if cfg.Limit == 0 {
+		cfg.Limit = 240
 	}
-	if opts.Window <= 0 {
-		opts.Window = time.Minute
+	if cfg.Window <= 0 {
+		cfg.Window = time.Minute
 	}
-	if opts.Prefix == "" {
-		opts.Prefix = "/v7"
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/v7"
 	}
-	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
-	if opts.MaxBody <= 0 {
-		opts.MaxBody = 1 << 20
+	cfg.Prefix = "/" + strings.Trim(cfg.Prefix, "/")
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
 	}
-	if opts.User == "" {
-		opts.User = "fake@meshprobe.test"
+	if cfg.User == "" {
+		cfg.User = "fake@meshprobe.test"
 	}
 	s := &Server{
-		opts: opts, tests: map[string]map[string]*Test{}, nextID: 281470,
-		limiter: newWindowLimiter(opts.Limit, opts.Window), faults: &faultSet{},
+		cfg: cfg, tests: map[string]map[string]*Test{}, nextID: 281470,
+		limiter: newWindowLimiter(cfg.Limit, cfg.Window), faults: &faultSet{},
 	}
 	s.routes()
 	return s
 }
 
 func (s *Server) routes() {
-	p := s.opts.Prefix
+	p := s.cfg.Prefix
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET "+p+"/tests/http-server", s.listTests)
 	s.mux.HandleFunc("POST "+p+"/tests/http-server", s.createTest)
@@ -98,13 +98,13 @@ func (s *Server) routes() {
 // matching fault, the bearer check and the aid check, then routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	entry := Request{Time: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, s.opts.Prefix), Query: r.URL.RawQuery}
+	entry := Request{Time: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, s.cfg.Prefix), Query: r.URL.RawQuery}
 	defer func() {
 		entry.Status = rec.status
 		s.record(entry)
 	}()
 	allowed, remaining, reset := s.limiter.take(time.Now())
-	setRateHeaders(rec.Header(), s.opts.Limit, remaining, reset)
+	setRateHeaders(rec.Header(), s.cfg.Limit, remaining, reset)
 	if !allowed {
 		entry.Limited = true
 		writeProblem(rec, http.StatusTooManyRequests, problem{Title: "Too Many Requests", Detail: "organization rate limit exceeded"})
@@ -138,7 +138,7 @@ func setRateHeaders(h http.Header, limit, remaining int, reset time.Time) {
 // authorized checks the bearer token and the aid, answering 401 or 403 itself.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.Token)) != 1 {
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) != 1 {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
@@ -156,9 +156,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) accountGroup(r *http.Request) (string, bool) {
 	aid := r.URL.Query().Get("aid")
 	if aid == "" {
-		return s.opts.AccountGroups[0], true
+		return s.cfg.AccountGroups[0], true
 	}
-	for _, g := range s.opts.AccountGroups {
+	for _, g := range s.cfg.AccountGroups {
 		if g == aid {
 			return aid, true
 		}

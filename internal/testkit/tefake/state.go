@@ -66,7 +66,7 @@ func (s *Server) RateLimited() int {
 // ordered by ID.
 func (s *Server) Tests(aid string) []Test {
 	if aid == "" {
-		aid = s.opts.AccountGroups[0]
+		aid = s.cfg.AccountGroups[0]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,7 +82,7 @@ func (s *Server) Tests(aid string) []Test {
 // enum fields take the API's defaults.
 func (s *Server) Seed(aid string, t Test) string {
 	if aid == "" {
-		aid = s.opts.AccountGroups[0]
+		aid = s.cfg.AccountGroups[0]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,7 +112,7 @@ func (s *Server) Seed(aid string, t Test) string {
 // default), as a hand edit in the UI would. It reports whether the test exists.
 func (s *Server) Mutate(aid, id string, fn func(*Test)) bool {
 	if aid == "" {
-		aid = s.opts.AccountGroups[0]
+		aid = s.cfg.AccountGroups[0]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -21,10 +21,10 @@ type harness struct {
 	url string
 }
 
-func newHarness(t *testing.T, opts Config) *harness {
+func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	opts.Token = token
-	fk := New(opts)
+	cfg.Token = token
+	fk := New(cfg)
 	srv := httptest.NewServer(fk)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, fk: fk, url: srv.URL + "/v7"}

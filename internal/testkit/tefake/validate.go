@@ -68,12 +68,12 @@ func (s *Server) validateRefs(t *Test, add func(field, format string, args ...an
 		add("agents", "at least one agent is required")
 	}
 	for _, id := range t.Agents {
-		if !slices.ContainsFunc(s.opts.Agents, func(a Agent) bool { return a.AgentID == id }) {
+		if !slices.ContainsFunc(s.cfg.Agents, func(a Agent) bool { return a.AgentID == id }) {
 			add("agents", "agent with id %q does not exist", id)
 		}
 	}
 	for _, id := range t.AlertRules {
-		if !slices.ContainsFunc(s.opts.AlertRules, func(r AlertRule) bool { return r.RuleID == id }) {
+		if !slices.ContainsFunc(s.cfg.AlertRules, func(r AlertRule) bool { return r.RuleID == id }) {
 			add("alertRules", "alert rule with id %q does not exist", id)
 		}
 	}
@@ -95,14 +95,14 @@ func (s *Server) render(r *http.Request, t *Test, full bool) testJSON {
 		return out
 	}
 	for _, id := range t.Agents {
-		for _, a := range s.opts.Agents {
+		for _, a := range s.cfg.Agents {
 			if a.AgentID == id {
 				out.Agents = append(out.Agents, a)
 			}
 		}
 	}
 	for _, id := range t.AlertRules {
-		for _, rule := range s.opts.AlertRules {
+		for _, rule := range s.cfg.AlertRules {
 			if rule.RuleID == id {
 				out.AlertRules = append(out.AlertRules, rule)
 			}
