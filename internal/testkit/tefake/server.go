@@ -33,7 +33,7 @@ type Config struct {
 
 // Server is the fake API. Its methods are safe for concurrent use.
 type Server struct {
-	cfg    Config
+	cfg     Config
 	mux     *http.ServeMux
 	limiter *windowLimiter
 	faults  *faultSet
