@@ -157,10 +157,14 @@ func proxyGet(ctx context.Context, ns, pod string, port int, path string) ([]byt
 		Name(pod + ":" + strconv.Itoa(port)).SubResource("proxy").Suffix(path).DoRaw(ctx)
 }
 
-// membersView is the JSON of the sidecar's /api/v1/members.
+// membersView is the JSON of the sidecar's /api/v1/members. By default it lists
+// the members of the pod's own namespace and counts the whole mesh.
 type membersView struct {
-	Self    string          `json:"self"`
-	Status  gossip.Status   `json:"status"`
+	Self   string        `json:"self"`
+	Status gossip.Status `json:"status"`
+	Counts struct {
+		LiveByRole map[string]int `json:"liveByRole"`
+	} `json:"counts"`
 	Members []gossip.Member `json:"members"`
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/meshprobe/meshprobe/internal/contract"
+	"github.com/meshprobe/meshprobe/gossip"
 )
 
 // The sidecars of two deployments form one mesh with the control plane, across
@@ -35,13 +35,10 @@ func TestMesh(t *testing.T) {
 				for name := range want {
 					assert.True(c, alive[name], "%s sees %s alive", p.Name, name)
 				}
-				cp := 0
-				for name := range alive {
-					if len(name) > len(contract.DefaultNamespace) && name[:len(contract.DefaultNamespace)+1] == contract.DefaultNamespace+"/" {
-						cp++
-					}
+				for _, m := range v.Members {
+					assert.Equal(c, ns, m.Meta.Namespace, "%s lists only its own namespace's members", p.Name)
 				}
-				assert.GreaterOrEqual(c, cp, 1, "%s sees a control-plane member", p.Name)
+				assert.GreaterOrEqual(c, v.Counts.LiveByRole[gossip.RoleControlPlane], 1, "%s counts a control-plane member", p.Name)
 			}
 		}, 90*time.Second, time.Second)
 	})

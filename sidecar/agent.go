@@ -89,7 +89,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sidecar: listening on %s: %w", addr, err)
 	}
-	srv := newServer(newHandler(a.mesh, a.reg, a.checks.Handler(), a.log), a.log)
+	srv := newServer(newHandler(a.mesh, a.reg, a.checks.Handler(), a.cfg.MembersView, a.log), a.log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("sidecar: serving", "addr", ln.Addr().String(), "member", a.mesh.LocalName())

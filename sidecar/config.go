@@ -32,6 +32,8 @@ const (
 	EnvRTTPeerLabels     = "MESHPROBE_RTT_PEER_LABELS"
 	EnvRTTPeerLabelLimit = "MESHPROBE_RTT_PEER_LABEL_LIMIT"
 	EnvLogLevel          = "MESHPROBE_LOG_LEVEL"
+	// EnvMembersView is what /api/v1/members shows (MembersView).
+	EnvMembersView = "MESHPROBE_MEMBERS_VIEW"
 )
 
 // Config is the sidecar's configuration: from the environment the injected pod
@@ -47,6 +49,8 @@ type Config struct {
 	HTTPAddr       string
 	HTTPPort       int
 	PodInfoDir     string
+	// MembersView is what /api/v1/members shows; default MembersViewNamespace.
+	MembersView MembersView
 
 	RTTInterval time.Duration
 	RTTPeers    int
@@ -74,7 +78,7 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	env := envReader{getenv: getenv}
 	hostname, _ := os.Hostname()
 	var c Config
-	var join, peerNamespaces, peerLabels string
+	var join, peerNamespaces, peerLabels, membersView string
 	fs := flag.NewFlagSet("meshprobe-sidecar", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.StringVar(&c.PodName, "pod-name", env.str(contract.EnvPodName, hostname), "pod name ($"+contract.EnvPodName+")")
@@ -90,6 +94,7 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&c.GossipKeyDir, "gossip-key-dir", env.str(contract.EnvGossipKeyDir, contract.DefaultGossipKeyDir), "directory of the mounted gossip-key Secret, holding the file \"keys\" ($"+contract.EnvGossipKeyDir+")")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env.str(EnvHTTPAddr, ""), "HTTP listen address, empty for all ($"+EnvHTTPAddr+")")
 	fs.IntVar(&c.HTTPPort, "http-port", env.int(contract.EnvHTTPPort, contract.DefaultHTTPPort), "HTTP port for /metrics, /healthz, /readyz and /api/v1 ($"+contract.EnvHTTPPort+")")
+	fs.StringVar(&membersView, "members-view", env.str(EnvMembersView, string(MembersViewNamespace)), "what /api/v1/members shows: namespace (the pod's namespace without key fingerprints, counts for the rest), all (every member with its keys) or off ($"+EnvMembersView+")")
 	fs.StringVar(&c.PodInfoDir, "podinfo-dir", env.str(contract.EnvPodInfoDir, contract.DefaultPodInfoDir), "Downward API directory with the files labels and annotations ($"+contract.EnvPodInfoDir+")")
 	fs.DurationVar(&c.RTTInterval, "rtt-interval", env.duration(EnvRTTInterval, time.Second), "mean time between active RTT probe rounds; 0 disables the echo prober ($"+EnvRTTInterval+")")
 	fs.IntVar(&c.RTTPeers, "rtt-peers", env.int(EnvRTTPeers, 3), "peers probed per RTT round ($"+EnvRTTPeers+")")
@@ -113,6 +118,7 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 		return c, fmt.Errorf("sidecar: unexpected arguments %q", fs.Args())
 	}
 	c.GossipJoin = splitList(join)
+	c.MembersView = MembersView(membersView)
 	c.RTTPeerNamespaces, c.RTTPeerLabels = splitList(peerNamespaces), splitList(peerLabels)
 	if c.RTTPeerPodLabels {
 		c.RTTPeerLabels = []string{gossip.PeerLabelApp, gossip.PeerLabelNode, gossip.PeerLabelPod}
@@ -139,6 +145,9 @@ func (c Config) validate() error {
 	}
 	if c.RTTInterval < 0 || c.RTTPeers < 1 || c.RTTTimeout <= 0 {
 		errs = append(errs, errors.New("rtt-interval must not be negative, rtt-peers and rtt-timeout must be positive"))
+	}
+	if _, err := parseMembersView(string(c.MembersView)); err != nil {
+		errs = append(errs, err)
 	}
 	if c.PollInterval <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("podinfo-poll-interval and shutdown-timeout must be positive"))

@@ -169,10 +169,12 @@ func (l *lab) metrics(i int) string {
 func TestSidecarKeyLifecycle(t *testing.T) {
 	l := newLab(t, false)
 	k1, k2 := newKey(t), newKey(t)
+	// The members list shows key fingerprints only in the "all" view.
+	showKeys := []string{EnvMembersView + "=" + string(MembersViewAll)}
 	for i := range 3 {
-		l.start(i, podSpec{app: "web", keys: [][]byte{k1}, join: []int{0, 1}})
+		l.start(i, podSpec{app: "web", keys: [][]byte{k1}, join: []int{0, 1}, env: showKeys})
 	}
-	late := l.start(3, podSpec{app: "web", join: []int{0}}) // no key file yet
+	late := l.start(3, podSpec{app: "web", join: []int{0}, env: showKeys}) // no key file yet
 	l.waitAlive([]int{0, 1, 2}, podNames(0, 1, 2), convergeWithin, "three keyed pods converge")
 
 	var body []byte

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meshprobe/meshprobe/gossip"
-	"github.com/meshprobe/meshprobe/internal/buildinfo"
 )
 
 // Paths the sidecar serves.
@@ -30,22 +29,15 @@ const (
 	idleTimeout       = 60 * time.Second
 )
 
-// membersResponse is the JSON of /api/v1/members.
-type membersResponse struct {
-	Self    string          `json:"self"`
-	Version string          `json:"version"`
-	Status  gossip.Status   `json:"status"`
-	Members []gossip.Member `json:"members"`
-}
-
 // readyResponse is the JSON of /readyz.
 type readyResponse struct {
 	Ready  bool          `json:"ready"`
 	Gossip gossip.Status `json:"gossip"`
 }
 
-// newHandler routes the sidecar's endpoints. checks may be nil.
-func newHandler(mesh *gossip.Mesh, reg *prometheus.Registry, checks http.Handler, log *slog.Logger) http.Handler {
+// newHandler routes the sidecar's endpoints; /api/v1/members shows view. checks
+// may be nil.
+func newHandler(mesh *gossip.Mesh, reg *prometheus.Registry, checks http.Handler, view MembersView, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+PathMetrics, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError), Timeout: writeTimeout / 2,
@@ -62,11 +54,7 @@ func newHandler(mesh *gossip.Mesh, reg *prometheus.Registry, checks http.Handler
 		}
 		writeJSON(w, code, readyResponse{Ready: st.Ready(), Gossip: st})
 	})
-	mux.HandleFunc("GET "+PathMembers, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, membersResponse{
-			Self: mesh.LocalName(), Version: buildinfo.Version(), Status: mesh.Status(), Members: mesh.Members(),
-		})
-	})
+	mux.HandleFunc("GET "+PathMembers, membersHandler(mesh, view))
 	if checks != nil {
 		mux.Handle("GET "+PathChecks, checks)
 	}

@@ -26,7 +26,7 @@ func TestHandlerWhileWaitingForKey(t *testing.T) {
 	cfg.Meta = gossip.Meta{Pod: "p", Namespace: "ns"}
 	mesh, err := gossip.New(cfg)
 	require.NoError(t, err)
-	srv := httptest.NewServer(newHandler(mesh, prometheus.NewRegistry(), nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(newHandler(mesh, prometheus.NewRegistry(), nil, "", slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 
 	tests := []struct {

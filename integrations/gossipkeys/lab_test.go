@@ -64,6 +64,7 @@ func startSidecar(t *testing.T, bin, dir, ns, pod string, i int, join string) *s
 		contract.EnvNodeName + "=node-1", contract.EnvOwnerKind + "=" + contract.OwnerDeployment, contract.EnvOwnerName + "=" + pod[:3],
 		contract.EnvGossipJoin + "=" + join, contract.EnvGossipKeyDir + "=" + s.keyDir, contract.EnvPodInfoDir + "=" + info,
 		"MESHPROBE_GOSSIP_BIND_ADDR=" + s.addr, "MESHPROBE_HTTP_ADDR=" + s.addr, "MESHPROBE_LOG_FORMAT=text",
+		"MESHPROBE_MEMBERS_VIEW=all", // the lab reads every member's key fingerprints
 	}
 	logf, err := os.Create(s.log)
 	require.NoError(t, err)
