@@ -163,6 +163,7 @@ type membersView struct {
 	Self   string        `json:"self"`
 	Status gossip.Status `json:"status"`
 	Counts struct {
+		ByState    map[string]int `json:"byState"`
 		LiveByRole map[string]int `json:"liveByRole"`
 	} `json:"counts"`
 	Members []gossip.Member `json:"members"`
