@@ -14,7 +14,8 @@ import (
 
 // FuzzSecretAnnotations feeds arbitrary annotations on the gossip-key Secret (a
 // namespace admin can write them on a copy, a cluster admin on the source) to the
-// rotation: never a panic; a plan always keeps at least one key, and the state
+// rotation (its gate never opens, so a step ends only through the bounded wait):
+// never a panic; a plan always keeps at least one key, and the state
 // it writes reads back the same.
 func FuzzSecretAnnotations(f *testing.F) {
 	f.Add(PhaseAdding, "0123456789ab", "2026-01-01T00:00:00Z", "garbage", "", "now")
@@ -31,8 +32,8 @@ func FuzzSecretAnnotations(f *testing.F) {
 		}}}
 		st := readState(s)
 		now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-		p, _, err := decide(gossip.Keys{key}, st, input{now: now, rotateEvery: time.Hour, request: request, inSync: true,
-			gate: func(string, bool) []string { return nil }, rand: rand.Reader})
+		p, _, err := decide(gossip.Keys{key}, st, input{now: now, rotateEvery: time.Hour, stepTimeout: time.Hour, request: request,
+			inSync: true, gate: func(string, bool) []string { return []string{"member x"} }, rand: rand.Reader})
 		if err != nil || p == nil {
 			return
 		}

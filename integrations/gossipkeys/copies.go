@@ -12,27 +12,31 @@ import (
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
-// wantCopies returns the namespaces that need a copy of the key: those with
-// injection enabled and those with injected pods, except excluded and
-// terminating namespaces.
-func (c *Config) wantCopies(namespaces []*corev1.Namespace, members []*corev1.Pod) map[string]bool {
-	live := make(map[string]bool, len(namespaces))
+// wantCopies returns the namespaces that get a copy of the key: those a cluster
+// admin opted in (meshOptIn), except excluded and terminating namespaces. A
+// pod's labels never decide it: any pod author can set them.
+func (c *Config) wantCopies(namespaces []*corev1.Namespace) map[string]bool {
 	want := map[string]bool{}
 	for _, ns := range namespaces {
-		if ns.DeletionTimestamp != nil || c.excluded(ns.Name) {
-			continue
-		}
-		live[ns.Name] = true
-		if ns.Labels[contract.LabelInject] == contract.NamespaceInjectEnabled {
+		if ns.DeletionTimestamp == nil && !c.excluded(ns.Name) && meshOptIn(ns.Labels) {
 			want[ns.Name] = true
 		}
 	}
-	for _, p := range members {
-		if live[p.Namespace] {
-			want[p.Namespace] = true
-		}
-	}
 	return want
+}
+
+// meshOptIn reports whether a namespace's labels, which the default admin and
+// edit roles cannot change, put its injected pods in the mesh:
+// meshprobe.io/mesh=enabled (pods opt in one by one), or injection enabled for
+// the whole namespace without meshprobe.io/mesh=disabled.
+func meshOptIn(labels map[string]string) bool {
+	switch labels[contract.LabelMesh] {
+	case contract.NamespaceMeshEnabled:
+		return true
+	case contract.NamespaceMeshDisabled:
+		return false
+	}
+	return labels[contract.LabelInject] == contract.NamespaceInjectEnabled
 }
 
 // copyFor returns the copy of the source Secret for namespace ns. owner, when

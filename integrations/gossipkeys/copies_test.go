@@ -21,19 +21,20 @@ func ns(name string, labels map[string]string) *corev1.Namespace {
 func TestWantCopies(t *testing.T) {
 	cfg := DefaultConfig()
 	enabled := map[string]string{contract.LabelInject: contract.NamespaceInjectEnabled}
+	mesh := map[string]string{contract.LabelMesh: contract.NamespaceMeshEnabled}
 	gone := ns("leaving", enabled)
 	gone.DeletionTimestamp = &metav1.Time{}
 	nss := []*corev1.Namespace{
-		ns("labelled", enabled), ns("members", nil), ns("plain", nil), ns("disabled", map[string]string{contract.LabelInject: "disabled"}),
-		ns(cfg.Namespace, enabled), ns("kube-system", enabled), gone,
+		ns("labelled", enabled), ns("mesh", mesh), ns("members", nil), ns("plain", nil),
+		ns("disabled", map[string]string{contract.LabelInject: "disabled"}),
+		ns("checks-only", map[string]string{contract.LabelInject: contract.NamespaceInjectEnabled, contract.LabelMesh: contract.NamespaceMeshDisabled}),
+		ns("both", map[string]string{contract.LabelInject: contract.NamespaceInjectEnabled, contract.LabelMesh: contract.NamespaceMeshEnabled}),
+		ns("mesh-typo", map[string]string{contract.LabelMesh: "true"}),
+		ns(cfg.Namespace, enabled), ns("kube-system", mesh), gone,
 	}
-	pods := []*corev1.Pod{
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "members", Name: "p"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "p"}},
-		{ObjectMeta: metav1.ObjectMeta{Namespace: "unknown-namespace", Name: "p"}},
-	}
-	got := cfg.wantCopies(nss, pods)
-	assert.Equal(t, []string{"labelled", "members"}, slices.Sorted(maps.Keys(got)))
+	got := cfg.wantCopies(nss)
+	assert.Equal(t, []string{"both", "labelled", "mesh"}, slices.Sorted(maps.Keys(got)),
+		"only namespace labels an admin set decide; pods (as in members) never do")
 }
 
 func TestCopyForAndUpdated(t *testing.T) {

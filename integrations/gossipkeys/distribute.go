@@ -16,23 +16,19 @@ import (
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
-// distribute makes every namespace that needs a copy have an up-to-date one
-// and deletes the copies no longer needed. It reports whether every copy was
-// already up to date (nothing had to be written).
-func (rt *runtime) distribute(ctx context.Context, src *corev1.Secret, keys gossip.Keys) (bool, error) {
+// distribute makes every opted-in namespace have an up-to-date copy and deletes
+// the copies in the other namespaces. It returns the opted-in namespaces and
+// whether every copy was already up to date (nothing had to be written).
+func (rt *runtime) distribute(ctx context.Context, src *corev1.Secret, keys gossip.Keys) (map[string]bool, bool, error) {
 	nss, err := rt.namespaces.List(labels.Everything())
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	members, err := rt.pods.List(labels.Everything())
-	if err != nil {
-		return false, err
-	}
-	want := rt.c.cfg.wantCopies(nss, members)
+	want := rt.c.cfg.wantCopies(nss)
 	have := map[string]*corev1.Secret{}
 	all, err := rt.secrets.List(labels.Everything())
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	for _, s := range all {
 		if s.Namespace != rt.c.cfg.Namespace {
@@ -55,7 +51,7 @@ func (rt *runtime) distribute(ctx context.Context, src *corev1.Secret, keys goss
 			errs = append(errs, rt.deleteCopy(ctx, s))
 		}
 	}
-	return inSync, errors.Join(errs...)
+	return want, inSync, errors.Join(errs...)
 }
 
 // ensureCopy creates or updates one copy. It reports whether it wrote.

@@ -2,6 +2,7 @@ package gossipkeys
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshprobe/meshprobe/gossip"
@@ -18,8 +20,9 @@ import (
 )
 
 // TestDistribution runs the task against a real kube-apiserver and etcd:
-// namespaces get copies of the key when they have injected pods or carry the
-// injection label, and lose them when they no longer need them.
+// namespaces get copies of the key when an admin opted them in (injection
+// enabled, or meshprobe.io/mesh=enabled), never because of a pod's labels, and
+// lose them when they are no longer opted in.
 func TestDistribution(t *testing.T) {
 	env := testenv.Start(t)
 	client := env.Client
@@ -27,6 +30,7 @@ func TestDistribution(t *testing.T) {
 	cfg := fastConfig()
 	createNamespace(t, client, cfg.Namespace, nil)
 	createNamespace(t, client, "labelled", enabled)
+	createNamespace(t, client, "mesh", map[string]string{contract.LabelMesh: contract.NamespaceMeshEnabled})
 	createNamespace(t, client, "members", nil)
 	createNamespace(t, client, "plain", nil)
 	createNamespace(t, client, "foreign", enabled)
@@ -49,10 +53,12 @@ func TestDistribution(t *testing.T) {
 	assert.Equal(t, gossip.Fingerprint(keys[0]), src.Annotations[AnnotationPrimary])
 	assert.Equal(t, contract.ManagedBy, src.Labels[contract.LabelManagedBy])
 
-	t.Run("namespaces that need it get a copy", func(t *testing.T) {
-		for _, ns := range []string{"labelled", "members"} {
+	t.Run("opted-in namespaces get a copy", func(t *testing.T) {
+		for _, ns := range []string{"labelled", "mesh"} {
 			waitCopy(t, client, ns, src.Data[contract.GossipKeySecretKey])
 		}
+		// One pass writes every copy, with the member pod already in the cache.
+		assert.Nil(t, secret(t, client, "members"), "a member-labelled pod, which any pod author can create, gets its namespace no key")
 		cp := secret(t, client, "labelled")
 		assert.Equal(t, "true", cp.Labels[contract.LabelGossipKeyCopy])
 		assert.Equal(t, cfg.Namespace+"/"+contract.GossipKeySecretName, cp.Annotations[AnnotationSource])
@@ -77,9 +83,9 @@ func TestDistribution(t *testing.T) {
 		cp.Data[contract.GossipKeySecretKey] = []byte("tampered")
 		_, err := client.CoreV1().Secrets("labelled").Update(t.Context(), cp, metav1.UpdateOptions{})
 		require.NoError(t, err)
-		require.NoError(t, client.CoreV1().Secrets("members").Delete(t.Context(), contract.GossipKeySecretName, metav1.DeleteOptions{}))
+		require.NoError(t, client.CoreV1().Secrets("mesh").Delete(t.Context(), contract.GossipKeySecretName, metav1.DeleteOptions{}))
 		waitCopy(t, client, "labelled", src.Data[contract.GossipKeySecretKey])
-		waitCopy(t, client, "members", src.Data[contract.GossipKeySecretKey])
+		waitCopy(t, client, "mesh", src.Data[contract.GossipKeySecretKey])
 	})
 
 	t.Run("a namespace labelled later gets one", func(t *testing.T) {
@@ -87,14 +93,17 @@ func TestDistribution(t *testing.T) {
 		waitCopy(t, client, "late", src.Data[contract.GossipKeySecretKey])
 	})
 
-	t.Run("copies go when the namespace no longer needs them", func(t *testing.T) {
-		ns, err := client.CoreV1().Namespaces().Get(t.Context(), "labelled", metav1.GetOptions{})
-		require.NoError(t, err)
-		delete(ns.Labels, contract.LabelInject)
-		_, err = client.CoreV1().Namespaces().Update(t.Context(), ns, metav1.UpdateOptions{})
-		require.NoError(t, err)
-		require.NoError(t, client.CoreV1().Pods("members").Delete(t.Context(), "app-0", metav1.DeleteOptions{}))
+	t.Run("an admin opts the member pod's namespace in later", func(t *testing.T) {
+		setNamespaceLabel(t, client, "members", contract.LabelMesh, contract.NamespaceMeshEnabled)
+		waitCopy(t, client, "members", src.Data[contract.GossipKeySecretKey])
+	})
+
+	t.Run("copies go when the namespace is no longer opted in", func(t *testing.T) {
+		setNamespaceLabel(t, client, "labelled", contract.LabelInject, "")
+		setNamespaceLabel(t, client, "mesh", contract.LabelMesh, "")
+		setNamespaceLabel(t, client, "members", contract.LabelMesh, contract.NamespaceMeshDisabled)
 		waitNoCopy(t, client, "labelled")
+		waitNoCopy(t, client, "mesh")
 		waitNoCopy(t, client, "members")
 		assert.NotNil(t, secret(t, client, "late"), "a namespace still labelled keeps its copy")
 		assert.NotNil(t, secret(t, client, "foreign"), "the foreign Secret is never deleted")
@@ -123,6 +132,22 @@ func TestDistribution(t *testing.T) {
 		}, 10*time.Second, poll)
 		waitCopy(t, client, "late", fresh.Data[contract.GossipKeySecretKey])
 	})
+}
+
+// setNamespaceLabel sets a label on a namespace, or removes it when value is empty.
+func setNamespaceLabel(t *testing.T, client kubernetes.Interface, name, key, value string) {
+	t.Helper()
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]any{key: nilIfEmpty(value)}}})
+	require.NoError(t, err)
+	_, err = client.CoreV1().Namespaces().Patch(t.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{})
+	require.NoError(t, err)
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func waitCopy(t *testing.T, client kubernetes.Interface, ns string, want []byte) {

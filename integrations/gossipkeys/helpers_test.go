@@ -85,12 +85,18 @@ func secret(t *testing.T, client kubernetes.Interface, ns string) *corev1.Secret
 // eventReasons returns the reasons of the Events about the named object.
 func eventReasons(t *testing.T, client kubernetes.Interface, ns, kind, name string) []string {
 	t.Helper()
-	sel := fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}.AsSelector().String()
-	list, err := client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: sel})
-	require.NoError(t, err)
 	var out []string
-	for _, e := range list.Items {
+	for _, e := range events(t, client, ns, kind, name) {
 		out = append(out, e.Reason)
 	}
 	return out
+}
+
+// events returns the Events about the named object.
+func events(t *testing.T, client kubernetes.Interface, ns, kind, name string) []corev1.Event {
+	t.Helper()
+	sel := fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}.AsSelector().String()
+	list, err := client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: sel})
+	require.NoError(t, err)
+	return list.Items
 }

@@ -40,6 +40,7 @@ const (
 	ReasonKeyPromoted     = "GossipKeyPromoted"
 	ReasonKeyRotated      = "GossipKeyRotated"
 	ReasonRotationWaiting = "GossipKeyRotationWaiting"
+	ReasonRotationTimeout = "GossipKeyRotationTimeout"
 	ReasonRotationReset   = "GossipKeyRotationReset"
 	ReasonInvalidKey      = "InvalidGossipKey"
 	ReasonCopyConflict    = "GossipKeyCopyConflict" // on the namespace

@@ -32,11 +32,11 @@ func (rt *runtime) pass(ctx context.Context) error {
 		rt.reportInvalid(src, err)
 		return nil // nothing to retry until someone fixes the Secret
 	}
-	inSync, err := rt.distribute(ctx, src, keys)
+	meshNS, inSync, err := rt.distribute(ctx, src, keys)
 	if err != nil {
 		return err
 	}
-	return rt.rotate(ctx, src, keys, inSync)
+	return rt.rotate(ctx, src, keys, inSync, meshNS)
 }
 
 // createSource creates the source Secret with a fresh key.
@@ -79,13 +79,15 @@ func (rt *runtime) reportInvalid(src *corev1.Secret, err error) {
 		"%v; copies are left as they are and no rotation runs until it is fixed (or delete the Secret to generate a new key)", err)
 }
 
-// rotate takes one rotation step when its conditions hold.
-func (rt *runtime) rotate(ctx context.Context, src *corev1.Secret, keys gossip.Keys, inSync bool) error {
+// rotate takes one rotation step when its conditions hold. meshNS are the
+// namespaces that get the key: only their pods are waited for.
+func (rt *runtime) rotate(ctx context.Context, src *corev1.Secret, keys gossip.Keys, inSync bool, meshNS map[string]bool) error {
 	st := readState(src)
 	rt.rotating = st.Phase != PhaseStable
 	in := input{
-		now: rt.c.cfg.Clock.Now(), rotateEvery: rt.c.cfg.RotateEvery, request: src.Annotations[contract.AnnotationRotateKey],
-		inSync: inSync, gate: rt.gate(), rand: rt.c.cfg.Rand,
+		now: rt.c.cfg.Clock.Now(), rotateEvery: rt.c.cfg.RotateEvery, stepTimeout: rt.c.cfg.StepTimeout,
+		request: src.Annotations[contract.AnnotationRotateKey], inSync: inSync, hold: rt.hold(),
+		gate: rt.gate(meshNS), rand: rt.c.cfg.Rand,
 	}
 	p, blockers, err := decide(keys, st, in)
 	if err != nil {
@@ -114,16 +116,41 @@ func (rt *runtime) rotate(ctx context.Context, src *corev1.Secret, keys gossip.K
 		rt.log.Info("gossipkeys: "+p.message, "phase", p.state.Phase, "keys", p.keys.Fingerprints())
 		rt.recorder.Event(written, corev1.EventTypeNormal, p.reason, p.message)
 	}
+	rt.reportOverdue(written, st, p.overdue)
 	return nil
 }
 
-// gate reads the Ready injected pods and the leader's member view.
-func (rt *runtime) gate() gate {
+// reportOverdue says, in a warning and an Event, which members a step
+// proceeded without because its wait reached StepTimeout.
+func (rt *runtime) reportOverdue(src *corev1.Secret, from state, overdue []string) {
+	if len(overdue) == 0 {
+		return
+	}
+	msg, waited := summarize(overdue), rt.c.cfg.Clock.Since(from.PhaseSince).Round(time.Second)
+	rt.log.Warn("gossipkeys: rotation step proceeded without members that did not follow", "phase", from.Phase,
+		"newKey", from.Next, "waited", waited, "stepTimeout", rt.c.cfg.StepTimeout, "notFollowing", msg)
+	rt.recorder.Eventf(src, corev1.EventTypeWarning, ReasonRotationTimeout,
+		"key rotation (%s, key %s) waited %s, more than the step timeout %s, and proceeded without: %s; they are cut off from the mesh until they load the current key",
+		from.Phase, from.Next, waited, rt.c.cfg.StepTimeout, msg)
+}
+
+// hold is what keeps a step waiting without bound: a leader whose own gossip
+// member is not running sees nobody, so it cannot tell who follows.
+func (rt *runtime) hold() []string {
+	if st := rt.c.view.Status(); st.State != gossip.StatusRunning {
+		return []string{"the leader's own gossip member, which is " + st.State + ": it cannot see who holds the key"}
+	}
+	return nil
+}
+
+// gate reads the leader's member view and the Ready injected pods in the
+// namespaces that get the key (meshNS): a pod elsewhere has no key to announce.
+func (rt *runtime) gate(meshNS map[string]bool) gate {
 	return func(fp string, primary bool) []string {
 		all, _ := rt.pods.List(labels.Everything())
 		var ready []*corev1.Pod
 		for _, p := range all {
-			if isReady(p) && !rt.c.cfg.excluded(p.Namespace) {
+			if isReady(p) && meshNS[p.Namespace] {
 				ready = append(ready, p)
 			}
 		}

@@ -35,7 +35,7 @@ func TestRotationLiveMesh(t *testing.T) {
 	cfg := fastConfig()
 	createNamespace(t, client, cfg.Namespace, nil)
 	createNamespace(t, client, "team-a", map[string]string{contract.LabelInject: contract.NamespaceInjectEnabled})
-	createNamespace(t, client, "team-b", nil)
+	createNamespace(t, client, "team-b", map[string]string{contract.LabelMesh: contract.NamespaceMeshEnabled}) // pods opt in one by one
 
 	dir := t.TempDir()
 	seed := labNet + "10"

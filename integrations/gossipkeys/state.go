@@ -56,6 +56,7 @@ type plan struct {
 	state   state
 	reason  string
 	message string
+	overdue []string // who the step proceeds without, its bound (StepTimeout) passed
 }
 
 // gate returns who keeps a phase from ending: the live members (and Ready
@@ -67,8 +68,10 @@ type gate func(fingerprint string, primary bool) []string
 type input struct {
 	now         time.Time
 	rotateEvery time.Duration
-	request     string // the source Secret's rotate-key annotation
-	inSync      bool   // every copy holds the source's keys
+	stepTimeout time.Duration // how long gate may hold a step; zero: no bound
+	request     string        // the source Secret's rotate-key annotation
+	inSync      bool          // every copy holds the source's keys
+	hold        []string      // what holds a step without bound: the leader cannot see the mesh
 	gate        gate
 	rand        io.Reader
 }
@@ -115,15 +118,14 @@ func decideAdding(keys gossip.Keys, st state, in input) (*plan, []string, error)
 	switch {
 	case i < 0:
 		return reset(keys, st, in.now, "the new key "+st.Next+" is no longer in the Secret"), nil, nil
-	case !in.inSync:
-		return nil, []string{"copies of the Secret not yet updated"}, nil
 	}
-	if blockers := in.gate(st.Next, false); len(blockers) > 0 {
-		return nil, blockers, nil
+	stamp, blockers, overdue := gateStep(keys, st, in, false)
+	if stamp != nil || len(blockers) > 0 {
+		return stamp, blockers, nil
 	}
 	st.Phase, st.PhaseSince = PhasePromoting, in.now
-	return &plan{keys: append(gossip.Keys{keys[i]}, without(keys, i)...), state: st, reason: ReasonKeyPromoted,
-		message: fmt.Sprintf("every member holds key %s: it is now primary; the old key goes once every member uses it", st.Next)}, nil, nil
+	return &plan{keys: append(gossip.Keys{keys[i]}, without(keys, i)...), state: st, reason: ReasonKeyPromoted, overdue: overdue,
+		message: fmt.Sprintf("%s key %s: it is now primary; the old key goes once every member uses it", followed(overdue, "holds"), st.Next)}, nil, nil
 }
 
 func decidePromoting(keys gossip.Keys, st state, in input) (*plan, []string, error) {
@@ -135,16 +137,47 @@ func decidePromoting(keys gossip.Keys, st state, in input) (*plan, []string, err
 		st.Phase, st.PhaseSince = PhaseAdding, in.now
 		return &plan{keys: keys, state: st, reason: ReasonRotationReset,
 			message: "the new key " + st.Next + " is no longer primary: back to waiting until every member holds it"}, nil, nil
-	case !in.inSync:
-		return nil, []string{"copies of the Secret not yet updated"}, nil
 	}
-	if blockers := in.gate(st.Next, true); len(blockers) > 0 {
-		return nil, blockers, nil
+	stamp, blockers, overdue := gateStep(keys, st, in, true)
+	if stamp != nil || len(blockers) > 0 {
+		return stamp, blockers, nil
 	}
 	old := len(keys) - 1
 	st.Phase, st.Next, st.PhaseSince, st.PrimarySince = PhaseStable, "", in.now, in.now
-	return &plan{keys: keys[:1], state: st, reason: ReasonKeyRotated,
-		message: fmt.Sprintf("every member uses key %s as primary: dropped %d old key(s); rotation done", gossip.Fingerprint(keys[0]), old)}, nil, nil
+	return &plan{keys: keys[:1], state: st, reason: ReasonKeyRotated, overdue: overdue,
+		message: fmt.Sprintf("%s key %s as primary: dropped %d old key(s); rotation done", followed(overdue, "uses"), gossip.Fingerprint(keys[0]), old)}, nil, nil
+}
+
+// gateStep decides whether the step of phase st may end. It returns a plan that
+// only records the phase's start, when the Secret has none usable (missing,
+// invalid or in the future); otherwise what holds the step up; otherwise, once
+// the step has waited stepTimeout since the phase began, the members the gate
+// still names, which the step proceeds without. Copies that are not up to date
+// and a leader that cannot see the mesh hold a step without bound: proceeding
+// then would cut off members that would follow.
+func gateStep(keys gossip.Keys, st state, in input, primary bool) (stamp *plan, blockers, overdue []string) {
+	switch {
+	case st.PhaseSince.IsZero() || st.PhaseSince.After(in.now):
+		st.PhaseSince = in.now
+		return &plan{keys: keys, state: st}, nil, nil
+	case !in.inSync:
+		return nil, []string{"copies of the Secret not yet updated"}, nil
+	case len(in.hold) > 0:
+		return nil, in.hold, nil
+	}
+	blockers = in.gate(st.Next, primary)
+	if len(blockers) == 0 || in.stepTimeout <= 0 || in.now.Sub(st.PhaseSince) < in.stepTimeout {
+		return nil, blockers, nil
+	}
+	return nil, nil, blockers
+}
+
+// followed says who took the step: every member, or all but those it proceeds without.
+func followed(overdue []string, verb string) string {
+	if len(overdue) == 0 {
+		return "every member " + verb
+	}
+	return fmt.Sprintf("every member but %d (the wait's bound passed) %s", len(overdue), verb)
 }
 
 // reset abandons a rotation whose state no longer matches the keys, keeping

@@ -21,7 +21,9 @@ func TestDecide(t *testing.T) {
 	fp1, fp2, fp3 := gossip.Fingerprint(k1), gossip.Fingerprint(k2), gossip.Fingerprint(k3)
 	open := func(string, bool) []string { return nil }
 	closed := func(string, bool) []string { return []string{"member x"} }
-	old := now.Add(-time.Hour)
+	old, since := now.Add(-time.Hour), now.Add(-time.Minute)
+	bound, late := 15*time.Minute, now.Add(-15*time.Minute)
+	down := []string{"the leader's own gossip member"}
 	tests := []struct {
 		name        string
 		keys        gossip.Keys
@@ -31,6 +33,7 @@ func TestDecide(t *testing.T) {
 		wantKeys    []string
 		wantReason  string
 		wantBlocked bool
+		wantOverdue []string
 	}{
 		{name: "stable, nothing asked", keys: gossip.Keys{k1}, st: state{Phase: PhaseStable, PrimarySince: old},
 			in: input{request: "", gate: open}},
@@ -44,20 +47,36 @@ func TestDecide(t *testing.T) {
 			in: input{rotateEvery: 2 * time.Hour, gate: open}},
 		{name: "stable, no primary time: the schedule starts now", keys: gossip.Keys{k1}, st: state{Phase: PhaseStable},
 			in: input{rotateEvery: time.Hour, gate: open}, wantPhase: PhaseStable, wantKeys: []string{fp1}},
-		{name: "adding, copies behind", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2},
+		{name: "adding, copies behind", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: since},
 			in: input{inSync: false, gate: open}, wantBlocked: true},
-		{name: "adding, a member lacks the key", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2},
+		{name: "adding, a member lacks the key", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: closed}, wantBlocked: true},
-		{name: "adding, everyone holds it: promote", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2},
+		{name: "adding, everyone holds it: promote", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: open}, wantPhase: PhasePromoting, wantKeys: []string{fp2, fp1}, wantReason: ReasonKeyPromoted},
-		{name: "adding, the new key vanished: reset keeping keys", keys: gossip.Keys{k1}, st: state{Phase: PhaseAdding, Next: fp2},
+		{name: "adding, the new key vanished: reset keeping keys", keys: gossip.Keys{k1}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: open}, wantPhase: PhaseStable, wantKeys: []string{fp1}, wantReason: ReasonRotationReset},
-		{name: "promoting, a member still on the old primary", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2},
+		{name: "promoting, a member still on the old primary", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: closed}, wantBlocked: true},
-		{name: "promoting, everyone switched: drop the old key", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2},
+		{name: "promoting, everyone switched: drop the old key", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: open}, wantPhase: PhaseStable, wantKeys: []string{fp2}, wantReason: ReasonKeyRotated},
-		{name: "promoting, keys reordered by hand: back to adding", keys: gossip.Keys{k1, k2}, st: state{Phase: PhasePromoting, Next: fp2},
+		{name: "promoting, keys reordered by hand: back to adding", keys: gossip.Keys{k1, k2}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: since},
 			in: input{inSync: true, gate: open}, wantPhase: PhaseAdding, wantKeys: []string{fp1, fp2}, wantReason: ReasonRotationReset},
+		{name: "adding, a member lacks the key within the bound", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: late.Add(time.Second)},
+			in: input{inSync: true, gate: closed, stepTimeout: bound}, wantBlocked: true},
+		{name: "adding, the bound passed: promote without the member", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: late},
+			in: input{inSync: true, gate: closed, stepTimeout: bound}, wantPhase: PhasePromoting, wantKeys: []string{fp2, fp1}, wantReason: ReasonKeyPromoted,
+			wantOverdue: []string{"member x"}},
+		{name: "promoting, the bound passed: drop the old key without the member", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: late},
+			in: input{inSync: true, gate: closed, stepTimeout: bound}, wantPhase: PhaseStable, wantKeys: []string{fp2}, wantReason: ReasonKeyRotated,
+			wantOverdue: []string{"member x"}},
+		{name: "adding, the bound passed but copies behind", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2, PhaseSince: old},
+			in: input{inSync: false, gate: closed, stepTimeout: bound}, wantBlocked: true},
+		{name: "promoting, the bound passed but the leader cannot see the mesh", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: old},
+			in: input{inSync: true, hold: down, gate: open, stepTimeout: bound}, wantBlocked: true},
+		{name: "adding, no phase start: it starts now", keys: gossip.Keys{k1, k2}, st: state{Phase: PhaseAdding, Next: fp2},
+			in: input{inSync: true, gate: closed, stepTimeout: bound}, wantPhase: PhaseAdding, wantKeys: []string{fp1, fp2}},
+		{name: "promoting, phase start in the future: it starts now", keys: gossip.Keys{k2, k1}, st: state{Phase: PhasePromoting, Next: fp2, PhaseSince: now.Add(time.Hour)},
+			in: input{inSync: true, gate: closed, stepTimeout: bound}, wantPhase: PhasePromoting, wantKeys: []string{fp2, fp1}},
 		{name: "unknown phase: reset keeping keys", keys: gossip.Keys{k1, k2}, st: state{Phase: "bogus"},
 			in: input{gate: open}, wantPhase: PhaseStable, wantKeys: []string{fp1, fp2}, wantReason: ReasonRotationReset},
 	}
@@ -67,6 +86,9 @@ func TestDecide(t *testing.T) {
 			p, blockers, err := decide(tt.keys, tt.st, tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantBlocked, len(blockers) > 0, "blockers %v", blockers)
+			if tt.in.hold != nil {
+				assert.Equal(t, tt.in.hold, blockers, "the leader's own member holds the step, whatever the gate says")
+			}
 			if tt.wantPhase == "" {
 				assert.Nil(t, p)
 				return
@@ -76,6 +98,10 @@ func TestDecide(t *testing.T) {
 			assert.Equal(t, tt.wantKeys, p.keys.Fingerprints())
 			assert.Equal(t, tt.wantReason, p.reason)
 			assert.Equal(t, now, p.state.PhaseSince)
+			assert.Equal(t, tt.wantOverdue, p.overdue)
+			if tt.wantOverdue != nil {
+				assert.Contains(t, p.message, "every member but 1 (the wait's bound passed)", "the Event does not claim every member followed")
+			}
 		})
 	}
 }
@@ -91,7 +117,7 @@ func TestDecideRecordsTheRequestAndTheSchedule(t *testing.T) {
 	assert.Equal(t, gossip.Fingerprint(testKey(9)), p.state.Next)
 	assert.Contains(t, p.message, "requested")
 
-	done, _, err := decide(gossip.Keys{testKey(9), k1}, state{Phase: PhasePromoting, Next: p.state.Next, PrimarySince: now.Add(-time.Minute)},
+	done, _, err := decide(gossip.Keys{testKey(9), k1}, state{Phase: PhasePromoting, Next: p.state.Next, PhaseSince: now, PrimarySince: now.Add(-time.Minute)},
 		input{now: now, inSync: true, gate: func(string, bool) []string { return nil }})
 	require.NoError(t, err)
 	assert.Equal(t, now, done.state.PrimarySince, "the schedule counts from the new primary")

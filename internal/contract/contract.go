@@ -11,6 +11,14 @@ const (
 	LabelInject = "meshprobe.io/inject"
 	// NamespaceInjectEnabled is the namespace label value that enables injection.
 	NamespaceInjectEnabled = "enabled"
+	// LabelMesh on a namespace is the admin's decision whether its injected pods
+	// get the gossip key: "enabled" gives it to a namespace whose pods opt in one
+	// by one, "disabled" withholds it from a namespace with injection enabled.
+	// Without it, a namespace gets the key when injection is enabled.
+	LabelMesh = "meshprobe.io/mesh"
+	// NamespaceMeshEnabled and NamespaceMeshDisabled are the LabelMesh values.
+	NamespaceMeshEnabled  = "enabled"
+	NamespaceMeshDisabled = "disabled"
 	// AnnotationChecks holds the YAML or JSON list of synthetic checks.
 	AnnotationChecks = "meshprobe.io/checks"
 	// AnnotationSidecar holds the pod's settings of its sidecar (YAML or JSON):
