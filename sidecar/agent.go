@@ -93,6 +93,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("sidecar: serving", "addr", ln.Addr().String(), "member", a.mesh.LocalName())
+	reportMissingKey(a.cfg.KeyFile(), a.log)
 
 	var wg sync.WaitGroup
 	meshCtx, stopMesh := context.WithCancel(context.WithoutCancel(ctx))
