@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshprobe/meshprobe/integrations/leader"
+	"github.com/meshprobe/meshprobe/internal/snapshotgauge"
 )
 
 // TaskName is the leader task's name.
@@ -28,7 +29,7 @@ type Controller struct {
 	cfg     Config
 	kube    kubernetes.Interface
 	log     *slog.Logger
-	metrics *collector
+	metrics *snapshotgauge.Gauge
 }
 
 // New validates cfg, registers meshprobe_webhook_missed_pods with reg and
@@ -43,7 +44,7 @@ func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := newCollector(reg)
+	m, err := newGauge(reg)
 	if err != nil {
 		return nil, err
 	}

@@ -118,16 +118,16 @@ func TestTrimPodKeepsTheDecision(t *testing.T) {
 
 func TestCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c, err := newCollector(reg)
+	c, err := newGauge(reg)
 	require.NoError(t, err)
-	c.set(map[string]int{"apps": 2, "quiet": 0})
+	c.Set(map[string]int{"apps": 2, "quiet": 0})
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP meshprobe_webhook_missed_pods Pods running without the meshprobe sidecar although injection selects them (created while the webhook was unreachable, or before injection was enabled), by namespace. Exported by the leader only.
 # TYPE meshprobe_webhook_missed_pods gauge
 meshprobe_webhook_missed_pods{namespace="apps"} 2
 meshprobe_webhook_missed_pods{namespace="quiet"} 0
 `)))
-	c.set(nil)
+	c.Set(nil)
 	n, err := testutil.GatherAndCount(reg)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a follower exports nothing")

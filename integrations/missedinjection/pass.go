@@ -63,7 +63,7 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 			delete(rt.reported, uid) // gone or injected: forget it
 		}
 	}
-	rt.c.metrics.set(counts)
+	rt.c.metrics.Set(counts)
 	if rt.c.cfg.Repair != RepairRestart {
 		return rt.c.cfg.Resync, nil
 	}

@@ -80,5 +80,5 @@ func (c *Controller) alreadyReported(ctx context.Context) (map[types.UID]bool, e
 // stop ends the term: the caches stop and the metric is no longer exported.
 func (rt *runtime) stop() {
 	rt.term.Stop()
-	rt.c.metrics.set(nil)
+	rt.c.metrics.Set(nil)
 }
