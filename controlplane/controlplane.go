@@ -12,7 +12,6 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -53,7 +52,7 @@ func newControlPlane(o *options, log *slog.Logger, reg prometheus.Registerer) (*
 	}
 	cp := &controlPlane{
 		log:     log,
-		factory: informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(stripManagedFields)),
+		factory: informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trimShared)),
 		events:  record.NewBroadcaster(),
 		trust:   trustComponents(&o.cp.trust, o.namespace, o.certDir, client, log),
 	}
@@ -119,13 +118,4 @@ func (cp *controlPlane) readyChecks() map[string]healthz.Checker {
 		}
 	}
 	return checks
-}
-
-// stripManagedFields drops managedFields from cached objects: nothing here reads
-// them, and they are often the largest part of an object.
-func stripManagedFields(obj any) (any, error) {
-	if a, err := meta.Accessor(obj); err == nil {
-		a.SetManagedFields(nil)
-	}
-	return obj, nil
 }
