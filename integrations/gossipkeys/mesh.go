@@ -9,11 +9,14 @@ import (
 	"github.com/meshprobe/meshprobe/gossip"
 )
 
-// MemberView is the leader's view of the gossip mesh; *gossip.Mesh implements
-// it. Members lists every member the leader knows, itself included, each with
-// the fingerprints of the keys it announces (primary first); Status is the
-// leader's own member's state. Both are called from the task's goroutine and
-// must be safe for concurrent use with the mesh.
+// MemberView is the leader's view of the gossip mesh. Members lists every
+// member the leader trusts, itself included, each with the fingerprints of the
+// keys it announces (primary first); Status is the leader's own member's state.
+// Both are called from the task's goroutine and must be safe for concurrent use
+// with the mesh. The control plane passes memberverify.View, which leaves out
+// impostors (members whose claimed pod does not check out against the pod
+// cache): an impostor neither holds a phase up nor stands in for a Ready pod
+// that lacks the key. *gossip.Mesh implements it too, trusting every member.
 type MemberView interface {
 	Members() []gossip.Member
 	Status() gossip.Status
@@ -22,7 +25,8 @@ type MemberView interface {
 // meshGate builds the rotation gate from the leader's member view and the Ready
 // injected pods. A phase ends only when
 //   - the leader's own member is gossiping (a leader outside the mesh sees nobody);
-//   - every live member (alive or suspect) holds the key, or uses it as primary;
+//   - every live member (alive or suspect) in the view holds the key, or uses
+//     it as primary;
 //   - every Ready injected pod is such a member (a member the leader cannot see,
 //     for example behind a partition, still holds the rotation up).
 func meshGate(view MemberView, readyPods []*corev1.Pod) gate {

@@ -24,7 +24,9 @@ const (
 	// ReasonCrashLooping: at least one of the workload's pods is in CrashLoopBackOff.
 	ReasonCrashLooping = "CrashLoopBackOff"
 	// ReasonMeshUnreachable: the workload has ready injected pods but none of them
-	// is alive in the gossip mesh as the leader sees it.
+	// is alive in the gossip mesh as the leader sees it. Only members whose
+	// claimed pod checks out count (see MeshView), so a member that lies about
+	// its pod can neither hide this reason nor cause it.
 	ReasonMeshUnreachable = "MeshUnreachable"
 	// ReasonNotFound: no such workload (the verdict is unknown).
 	ReasonNotFound = "NotFound"
@@ -81,13 +83,17 @@ type PodSummary struct {
 type MeshSummary struct {
 	// Injected counts active pods that carry the meshprobe sidecar.
 	Injected int `json:"injected"`
-	// Alive counts the workload's members that the leader's gossip member sees alive.
+	// Alive counts the workload's members that the leader's gossip member sees
+	// alive and whose claimed pod checks out.
 	Alive int `json:"alive"`
 }
 
 // MeshView reports gossip membership as the leader's own member sees it.
 // Implementations must be safe for concurrent use and must answer from memory:
-// AliveMembers is called on every heartbeat request.
+// AliveMembers is called on every heartbeat request. Any holder of the gossip
+// key can join and announce any namespace and owner, so the control plane
+// passes memberverify.View, which counts only members whose claimed pod (name,
+// namespace, UID, IP and owner) checks out against its pod cache.
 type MeshView interface {
 	// AliveMembers returns how many members owned by ownerKind/ownerName in
 	// namespace are alive. ownerKind is contract.OwnerDeployment,
