@@ -147,9 +147,13 @@ func testHandover(t *testing.T, client kubernetes.Interface) {
 	a.mu.Unlock()
 	assert.False(t, a.active.Load())
 	assert.InDelta(t, 0, a.leaderGauge(t), 0)
+	// The handover is fast because the Lease is released, not left to expire: that is
+	// the property to check, as how soon the follower notices depends on load.
+	released, err := client.CoordinationV1().Leases(ns).Get(t.Context(), contract.LeaseName, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.NotEqual(t, "cp-a", ptr.Deref(released.Spec.HolderIdentity, ""), "graceful shutdown releases the Lease")
 	require.Eventually(t, b.e.IsLeader, 10*time.Second, 20*time.Millisecond, "the follower takes over the released Lease")
 	t.Logf("handover after graceful shutdown took %s (lease duration 3s)", time.Since(begin).Round(time.Millisecond))
-	assert.Less(t, time.Since(begin), 3*time.Second, "a released Lease is taken over before it would expire")
 	require.Eventually(t, func() bool {
 		return roleOf(t, client, ns, "cp-b") == contract.RoleLeader && roleOf(t, client, ns, "cp-a") == ""
 	}, 10*time.Second, 50*time.Millisecond, "the new leader carries the label, the old one does not")
