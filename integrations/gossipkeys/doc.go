@@ -5,9 +5,10 @@
 // primary (the format package gossip reads). The task
 //
 //   - creates the source Secret with a fresh 32-byte key when it is missing;
-//   - copies it into every namespace that has injected pods (label
-//     meshprobe.io/member=true) or carries meshprobe.io/inject=enabled, and
-//     deletes the copies that are no longer needed;
+//   - copies it into every namespace a cluster admin opted in with a namespace
+//     label (meshprobe.io/inject=enabled, or meshprobe.io/mesh=enabled where
+//     pods opt in one by one; meshprobe.io/mesh=disabled withholds it), never
+//     because of a pod's labels, and deletes the copies everywhere else;
 //   - rotates the key on a schedule and on demand (annotation
 //     meshprobe.io/rotate-key on the source Secret) in three steps: add the new
 //     key, make it primary once every live member holds it, drop the old key once
@@ -15,7 +16,9 @@
 //
 // The rotation's state lives in annotations on the source Secret and changes
 // together with the keys in one update, so a new leader resumes a rotation where
-// the old one left it. The task never advances while the leader's own gossip
-// member is not gossiping, while a copy is out of date, or while a Ready
-// injected pod is not seen in the mesh with the key: no member is cut off.
+// the old one left it. A step waits while the leader's own gossip member is not
+// gossiping or a copy is out of date; while a live member, or a Ready injected
+// pod of an opted-in namespace, is not seen in the mesh with the key, it waits
+// at most Config.StepTimeout from the phase's start, then proceeds without them
+// and names them in a Warning Event: no member can stall a rotation forever.
 package gossipkeys
