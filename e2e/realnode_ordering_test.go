@@ -22,6 +22,10 @@ import (
 // preStop sleep): the sidecar must outlive it.
 const appPreStop = 2
 
+// sidecarServingLog is in the sidecar's log line once its HTTP server (and so
+// the /healthz of its probes) listens (sidecar.Agent.Run).
+const sidecarServingLog = "sidecar: serving"
+
 // The injected sidecar is a native sidecar on the real kubelet: it starts before
 // the app, the app starts only once the sidecar serves and its startup probe
 // passed, and on deletion it stops after the app.
@@ -47,17 +51,16 @@ func TestRealNodeSidecarOrdering(t *testing.T) {
 		require.NotNil(t, ac.State.Running)
 		assert.False(t, ac.State.Running.StartedAt.Before(&sc.State.Running.StartedAt), "startedAt of the app is not before the sidecar's")
 
-		serving := firstLogLine(t, ns, running.Name, contract.SidecarContainerName, "serving")
+		serving := firstLogLine(t, ns, running.Name, contract.SidecarContainerName, sidecarServingLog)
 		appFirst := firstLogLine(t, ns, running.Name, "app", "")
 		assert.True(t, serving.Before(appFirst), "the sidecar served (%s) before the app logged its first line (%s)",
 			serving.Format(time.RFC3339Nano), appFirst.Format(time.RFC3339Nano))
 		t.Logf("sidecar serving %s before the app's first log line", appFirst.Sub(serving))
 
-		for _, p := range seen.pods() {
-			sc, ac := containerStatus(&p, contract.SidecarContainerName), containerStatus(&p, "app")
-			if p.DeletionTimestamp != nil || ac == nil || ac.State.Waiting != nil {
-				continue
-			}
+		require.Eventually(t, func() bool { return len(appStarted(seen.pods())) > 0 }, 30*time.Second, 100*time.Millisecond,
+			"the watch delivers the pod with its app started")
+		for _, p := range appStarted(seen.pods()) {
+			sc := containerStatus(&p, contract.SidecarContainerName)
 			require.NotNil(t, sc, "a status with the app started has the sidecar's")
 			assert.True(t, ptr.Deref(sc.Started, false), "whenever the app has started, the sidecar's startup probe has passed (resourceVersion %s)", p.ResourceVersion)
 		}
@@ -90,6 +93,18 @@ func TestRealNodeSidecarOrdering(t *testing.T) {
 		require.NotNil(t, af)
 		assert.False(t, sf.FinishedAt.Before(&af.FinishedAt), "finishedAt of the sidecar is not before the app's")
 	})
+}
+
+// appStarted keeps the versions of the pod, before its deletion, in which its
+// app container has started.
+func appStarted(pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if ac := containerStatus(&p, "app"); p.DeletionTimestamp == nil && ac != nil && ac.State.Waiting == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // podRecorder keeps every version of one pod that a watch delivered.
