@@ -28,7 +28,7 @@ func (cp *controlPlane) leaderTasks(o *options, client kubernetes.Interface, reg
 		return nil, err
 	}
 	tasks = append(tasks, hb...)
-	te, err := thousandeyes.New(o.cp.te, client, cp.log, reg)
+	te, err := thousandeyes.New(teConfig(o), client, cp.log, reg)
 	switch {
 	case errors.Is(err, thousandeyes.ErrNotConfigured):
 		cp.log.Info("ThousandEyes sync is off: no API token", "err", err)

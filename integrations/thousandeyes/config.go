@@ -8,9 +8,11 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes/reconciler"
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
@@ -32,8 +34,26 @@ type Config struct {
 	AID string
 	// Selector selects the ConfigMaps (a label selector).
 	Selector string
-	// Namespace limits the watch to one namespace; empty watches all.
+	// Namespace limits the watch to one namespace; empty watches all. A namespace
+	// named here is opted in.
 	Namespace string
+	// Namespaces are opted in to the sync by the admin, besides HomeNamespace,
+	// Namespace and every namespace labelled meshprobe.io/thousandeyes=enabled.
+	// ConfigMaps in other namespaces are ignored.
+	Namespaces []string
+	// HomeNamespace is meshprobe's own namespace: always opted in, and part of
+	// the default install identity. Default contract.DefaultNamespace.
+	HomeNamespace string
+	// ClusterName names this cluster in the install identity. Empty: the UID of
+	// the kube-system namespace, which is unique per cluster.
+	ClusterName string
+	// InstallID overrides the install identity written into each test's marker
+	// (default "<ClusterName>/<HomeNamespace>"). Only tests that carry it are
+	// updated or pruned; give every install sharing an account group its own.
+	InstallID string
+	// Lease, when set, is the Lease this replica must hold for every write: it
+	// is read right before each one (Run's context covers the rest).
+	Lease *LeaseRef
 	// Resync is the period of full passes that repair drift made by hand.
 	Resync time.Duration
 	// Debounce is the quiet time after a ConfigMap change before a pass.
@@ -64,6 +84,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		APIURL:         contract.DefaultTEAPIURL,
+		HomeNamespace:  contract.DefaultNamespace,
 		Selector:       contract.ThousandEyesDefaultSelector,
 		Resync:         10 * time.Minute,
 		Debounce:       2 * time.Second,
@@ -84,7 +105,13 @@ func (o *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.TokenFile, "thousandeyes-token-file", o.TokenFile, "file holding the ThousandEyes bearer token (env "+contract.EnvTEAPITokenFile+")")
 	fs.StringVar(&o.AID, "thousandeyes-aid", o.AID, "ThousandEyes account group ID (env "+contract.EnvTEAID+")")
 	fs.StringVar(&o.Selector, "thousandeyes-selector", o.Selector, "label selector of the ConfigMaps that declare tests")
-	fs.StringVar(&o.Namespace, "thousandeyes-namespace", o.Namespace, "watch only this namespace (default: all)")
+	fs.StringVar(&o.Namespace, "thousandeyes-namespace", o.Namespace, "watch only this namespace (default: all); it is opted in")
+	fs.Func("thousandeyes-namespaces", "comma-separated namespaces opted in to the sync, besides meshprobe's own and those labelled "+NamespaceLabel+"="+NamespaceLabelValue, func(v string) error {
+		o.Namespaces = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+		return nil
+	})
+	fs.StringVar(&o.ClusterName, "thousandeyes-cluster-name", o.ClusterName, "this cluster's name in the install identity (default: the kube-system namespace's UID)")
+	fs.StringVar(&o.InstallID, "thousandeyes-install-id", o.InstallID, "identity written into each test's marker; only tests carrying it are updated or pruned (default <cluster-name>/<namespace>)")
 	fs.DurationVar(&o.Resync, "thousandeyes-resync", o.Resync, "period of full sync passes that repair drift")
 	fs.DurationVar(&o.Debounce, "thousandeyes-debounce", o.Debounce, "quiet time after a ConfigMap change before a pass")
 	fs.Float64Var(&o.BudgetShare, "thousandeyes-budget-share", o.BudgetShare, "share of the organisation's API rate limit (240/min) meshprobe may use, in (0,1]")
@@ -113,6 +140,17 @@ func (o *Config) validate() error {
 	}
 	if _, err := labels.Parse(o.Selector); err != nil {
 		return fmt.Errorf("thousandeyes: invalid selector %q: %w", o.Selector, err)
+	}
+	if o.HomeNamespace == "" {
+		return errors.New("thousandeyes: the home namespace is empty")
+	}
+	for name, v := range map[string]string{"install id": o.InstallID, "cluster name": o.ClusterName} {
+		if v == "" {
+			continue
+		}
+		if err := reconciler.ValidateInstall(v); err != nil {
+			return fmt.Errorf("thousandeyes: %s: %w", name, err)
+		}
 	}
 	if o.BudgetShare <= 0 || o.BudgetShare > 1 {
 		return fmt.Errorf("thousandeyes: budget share %v must be in (0,1]", o.BudgetShare)

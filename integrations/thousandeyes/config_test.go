@@ -19,7 +19,12 @@ func TestConfigEnvAndFlags(t *testing.T) {
 	o.LoadEnv(func(k string) string { return env[k] })
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	o.RegisterFlags(fs)
-	require.NoError(t, fs.Parse([]string{"--thousandeyes-aid=7", "--thousandeyes-prune", "--thousandeyes-selector=team=a"}))
+	require.NoError(t, fs.Parse([]string{"--thousandeyes-aid=7", "--thousandeyes-prune", "--thousandeyes-selector=team=a",
+		"--thousandeyes-namespaces=shop, blog,", "--thousandeyes-cluster-name=prod-eu", "--thousandeyes-install-id=prod-eu/mp"}))
+	assert.Equal(t, []string{"shop", "blog"}, o.Namespaces)
+	assert.Equal(t, "prod-eu", o.ClusterName)
+	assert.Equal(t, "prod-eu/mp", o.InstallID)
+	assert.Equal(t, "meshprobe-system", o.HomeNamespace, "meshprobe's namespace is always opted in")
 	assert.Equal(t, "http://fake/v7", o.APIURL)
 	assert.Equal(t, "/tok", o.TokenFile)
 	assert.Equal(t, "7", o.AID, "flags win over env")
@@ -37,6 +42,9 @@ func TestNewValidation(t *testing.T) {
 		"selector": func(o *Config) { o.Selector = "a in (" },
 		"share":    func(o *Config) { o.BudgetShare = 1.5 },
 		"resync":   func(o *Config) { o.Resync = 0 },
+		"install":  func(o *Config) { o.InstallID = "two words" },
+		"cluster":  func(o *Config) { o.ClusterName = "a]b" },
+		"home":     func(o *Config) { o.HomeNamespace = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := DefaultConfig()
@@ -56,6 +64,8 @@ func TestNewValidation(t *testing.T) {
 	a.metrics.ops.WithLabelValues("list", "success").Inc()
 	assert.Equal(t, float64(1), testutil.ToFloat64(b.metrics.ops.WithLabelValues("list", "success")))
 	assert.Equal(t, 2+4*3, testutil.CollectAndCount(a.metrics.ops), "label sets are pre-initialised")
+	assert.Equal(t, 1, testutil.CollectAndCount(a.metrics.ignored))
+	assert.Equal(t, 3, testutil.CollectAndCount(a.metrics.conflicts))
 	require.ErrorContains(t, a.Healthy(), "not running")
 }
 

@@ -56,9 +56,11 @@ func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus
 	return &Controller{log: log.With("component", "thousandeyes"), kube: kube, cfg: cfg, metrics: m}, nil
 }
 
-// Run syncs until ctx is cancelled (leadership lost), then stops its informer
-// and event broadcaster and returns nil. A write in flight when ctx is cancelled
-// completes; no other starts. Run may be called again after it returns.
+// Run syncs until ctx is cancelled (leadership lost), then stops its informers
+// and event broadcaster and returns nil. Every ThousandEyes write runs under ctx
+// (a write in flight when it is cancelled is cut off) and is preceded by a
+// check that this replica still holds the Lease (Config.Lease). Run may be
+// called again after it returns.
 func (c *Controller) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("thousandeyes: Run is already running")
@@ -68,7 +70,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.startedAt.Store(now)
 	c.beat.Store(now)
 	c.synced.Store(false)
-	rt, err := c.newRuntime()
+	rt, err := c.newRuntime(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		return err
 	}
 	c.synced.Store(true)
-	c.log.Info("ThousandEyes sync started", "selector", c.cfg.Selector, "namespace", c.cfg.Namespace, "resync", c.cfg.Resync)
+	c.log.Info("ThousandEyes sync started", "selector", c.cfg.Selector, "namespace", c.cfg.Namespace,
+		"optedIn", rt.optIn.fixed, "install", rt.install, "resync", c.cfg.Resync)
 	c.loop(ctx, rt)
 	c.log.Info("ThousandEyes sync stopped")
 	return nil

@@ -26,7 +26,7 @@ const waitFor = 30 * time.Second
 
 func testConfig(url string) Config {
 	o := DefaultConfig()
-	o.APIURL, o.Token = url, "tok"
+	o.APIURL, o.Token, o.ClusterName = url, "tok", "test-cluster"
 	o.Debounce, o.RetryMin, o.RetryMax = 100*time.Millisecond, 200*time.Millisecond, time.Second
 	o.RateWindow = time.Second
 	return o
@@ -51,9 +51,14 @@ func testsYAML(extra string, names ...string) string {
 func createNS(t *testing.T, kube kubernetes.Interface, names ...string) {
 	t.Helper()
 	for _, n := range names {
-		_, err := kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{})
-		require.NoError(t, err)
+		createLabelledNS(t, kube, n, nil)
 	}
+}
+
+func createLabelledNS(t *testing.T, kube kubernetes.Interface, name string, labels map[string]string) {
+	t.Helper()
+	_, err := kube.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{})
+	require.NoError(t, err)
 }
 
 func fakeNames(fk *tefake.Server) map[string]tefake.Test {
@@ -91,11 +96,14 @@ func TestControllerAgainstAPIServer(t *testing.T) {
 	srv := httptest.NewServer(fk)
 	t.Cleanup(srv.Close)
 	reg := prometheus.NewRegistry()
-	ctl, err := New(testConfig(srv.URL+"/v7"), kube, slog.New(slog.DiscardHandler), reg)
+	cfg := testConfig(srv.URL + "/v7")
+	cfg.Namespaces = []string{"blog", "broken"}
+	ctl, err := New(cfg, kube, slog.New(slog.DiscardHandler), reg)
 	require.NoError(t, err)
 	require.Error(t, ctl.Healthy(), "not healthy before Run")
 
-	createNS(t, kube, "shop", "blog", "broken")
+	createNS(t, kube, "blog", "broken")
+	createLabelledNS(t, kube, "shop", map[string]string{NamespaceLabel: NamespaceLabelValue})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- ctl.Run(ctx) }()

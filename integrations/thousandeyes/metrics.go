@@ -23,9 +23,11 @@ var (
 )
 
 type metrics struct {
-	ops     *prometheus.CounterVec
-	api     *prometheus.CounterVec
-	managed prometheus.Gauge
+	ops       *prometheus.CounterVec
+	api       *prometheus.CounterVec
+	managed   prometheus.Gauge
+	ignored   *prometheus.GaugeVec
+	conflicts *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,8 +42,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"method", "code"}),
 		managed: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "meshprobe_thousandeyes_managed_tests",
-			Help: "ThousandEyes tests carrying meshprobe's ownership marker after the last successful pass.",
+			Help: "ThousandEyes tests carrying this install's ownership marker after the last successful pass.",
 		}),
+		ignored: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "meshprobe_thousandeyes_ignored_configmaps",
+			Help: "Selected ConfigMaps the last successful pass ignored, by reason (namespace_not_enabled).",
+		}, []string{"reason"}),
+		conflicts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "meshprobe_thousandeyes_name_conflicts",
+			Help: "Declared tests the last successful pass refused because another holds the name, by holder (configmap, install, unmanaged).",
+		}, []string{"holder"}),
 	}
 	var err error
 	if m.ops, err = register(reg, m.ops); err != nil {
@@ -51,6 +61,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.managed, err = register(reg, m.managed); err != nil {
+		return nil, err
+	}
+	if m.ignored, err = register(reg, m.ignored); err != nil {
+		return nil, err
+	}
+	if m.conflicts, err = register(reg, m.conflicts); err != nil {
 		return nil, err
 	}
 	m.init()
@@ -85,6 +101,12 @@ func (m *metrics) init() {
 			m.api.WithLabelValues(method, code)
 		}
 	}
+	for _, r := range ignoredReasons {
+		m.ignored.WithLabelValues(r)
+	}
+	for _, h := range reconciler.Holders {
+		m.conflicts.WithLabelValues(h)
+	}
 }
 
 // observeAPI counts one HTTP attempt; code 0 is a transport error.
@@ -108,7 +130,14 @@ func (m *metrics) observePass(res reconciler.Result) {
 		return
 	}
 	m.ops.WithLabelValues("list", resultSuccess).Inc()
+	ignored, conflicts := map[string]int{}, map[string]int{}
 	for _, src := range res.Sources {
+		if src.Ignored != "" {
+			ignored[src.Ignored]++
+		}
+		for _, c := range src.Conflicts {
+			conflicts[c.Holder]++
+		}
 		for _, a := range src.Actions {
 			result := resultSuccess
 			switch {
@@ -121,4 +150,10 @@ func (m *metrics) observePass(res reconciler.Result) {
 		}
 	}
 	m.managed.Set(float64(res.Managed))
+	for _, r := range ignoredReasons {
+		m.ignored.WithLabelValues(r).Set(float64(ignored[r]))
+	}
+	for _, h := range reconciler.Holders {
+		m.conflicts.WithLabelValues(h).Set(float64(conflicts[h]))
+	}
 }

@@ -3,6 +3,7 @@ package thousandeyes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,11 +27,22 @@ const (
 	ReasonDryRun        = "DryRun"
 	ReasonInvalidConfig = "InvalidConfig"
 	ReasonSyncFailed    = "SyncFailed"
+	ReasonNameConflict  = "NameConflict"
+)
+
+// Values of SyncStatus.Status.
+const (
+	StatusSynced   = "Synced"
+	StatusDryRun   = "DryRun"
+	StatusError    = "Error"
+	StatusConflict = "Conflict"
+	StatusIgnored  = "Ignored"
 )
 
 // SyncStatus is the JSON of the meshprobe.io/thousandeyes-sync annotation.
 type SyncStatus struct {
-	// Status is "Synced", "DryRun" or "Error".
+	// Status is "Synced", "DryRun", "Error", "Conflict" (a test name belongs to
+	// someone else; the others synced) or "Ignored" (the namespace is not opted in).
 	Status    string `json:"status"`
 	Tests     int    `json:"tests"`
 	Unchanged int    `json:"unchanged"`
@@ -56,8 +68,10 @@ func (rt *runtime) report(ctx context.Context, res reconciler.Result, objs map[s
 	for k, cm := range objs {
 		var st SyncStatus
 		if res.ListErr != nil {
-			st = SyncStatus{Status: "Error", Message: res.ListErr.Error()}
-		} else if src, ok := res.Sources[k]; ok {
+			st = SyncStatus{Status: StatusError, Message: res.ListErr.Error()}
+		} else if src, ok := res.Sources[k]; ok && src.Ignored != "" {
+			st = SyncStatus{Status: StatusIgnored, Message: ignoredMessage(cm.Namespace)}
+		} else if ok {
 			st = rt.events(cm, src)
 		}
 		rt.annotate(ctx, cm, st)
@@ -73,9 +87,9 @@ func (rt *runtime) report(ctx context.Context, res reconciler.Result, objs map[s
 
 // events records one Event per write and per error of src, and returns its status.
 func (rt *runtime) events(cm *corev1.ConfigMap, src *reconciler.SourceResult) SyncStatus {
-	st := SyncStatus{Status: "Synced", Tests: src.Declared, Unchanged: src.Unchanged}
+	st := SyncStatus{Status: StatusSynced, Tests: src.Declared, Unchanged: src.Unchanged}
 	if src.DryRun {
-		st.Status = "DryRun"
+		st.Status = StatusDryRun
 	}
 	for _, a := range src.Actions {
 		rt.actionEvent(cm, a, &st)
@@ -87,8 +101,16 @@ func (rt *runtime) events(cm *corev1.ConfigMap, src *reconciler.SourceResult) Sy
 		}
 		rt.recorder.Event(cm, corev1.EventTypeWarning, reason, truncate(err.Error(), 1000))
 	}
+	var conflicts []error
+	for _, c := range src.Conflicts {
+		rt.recorder.Event(cm, corev1.EventTypeWarning, ReasonNameConflict, truncate(c.Err.Error(), 1000))
+		conflicts = append(conflicts, c.Err)
+	}
+	if len(conflicts) > 0 {
+		st.Status, st.Message = StatusConflict, truncate(errors.Join(conflicts...).Error(), 1000)
+	}
 	if err := src.Err(); err != nil {
-		st.Status, st.Message = "Error", truncate(err.Error(), 1000)
+		st.Status, st.Message = StatusError, truncate(err.Error(), 1000)
 	}
 	return st
 }

@@ -31,11 +31,15 @@ type runtime struct {
 	lister     listerv1.ConfigMapLister
 	recorder   record.EventRecorder
 	kicks      controlloop.Kicker
+	optIn      *optIn
+	nsFactory  informers.SharedInformerFactory // nil when one namespace is watched
+	install    string
 
 	mu         sync.Mutex
 	parsed     map[string]parsed       // by key: the last parse of config.yaml
 	tombstones map[string]*config.File // deleted ConfigMaps: their last valid config
 	reported   map[string]string       // by key: the last annotation written
+	ignored    map[string]bool         // by key: ConfigMaps last seen ignored (logged once)
 }
 
 type parsed struct {
@@ -44,31 +48,44 @@ type parsed struct {
 	err  error
 }
 
-func (c *Controller) newRuntime() (*runtime, error) {
+func (c *Controller) newRuntime(ctx context.Context) (*runtime, error) {
 	token, err := c.cfg.token()
+	if err != nil {
+		return nil, err
+	}
+	install, err := c.installID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	api, err := client.New(client.Config{
 		BaseURL: c.cfg.APIURL, Token: token, AID: c.cfg.AID, HTTPClient: c.cfg.HTTPClient,
 		Timeout: c.cfg.RequestTimeout, BudgetShare: c.cfg.BudgetShare, OrgLimit: c.cfg.OrgLimit,
-		Window: c.cfg.RateWindow, Observe: c.metrics.observeAPI, Logger: c.log,
+		Window: c.cfg.RateWindow, Observe: c.metrics.observeAPI, Logger: c.log, BeforeWrite: c.guard,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("thousandeyes: %w", err)
 	}
+	rec, err := reconciler.New(reconciler.Config{
+		Prune: c.cfg.Prune, AdoptByURL: c.cfg.AdoptByURL, WriteTimeout: c.cfg.RequestTimeout,
+		Install: install, Guard: c.guard,
+	}, api, c.log)
+	if err != nil {
+		return nil, fmt.Errorf("thousandeyes: %w", err)
+	}
 	rt := &runtime{
-		c: c, kicks: controlloop.NewKicker(),
-		rec: reconciler.New(reconciler.Config{
-			Prune: c.cfg.Prune, AdoptByURL: c.cfg.AdoptByURL, WriteTimeout: c.cfg.RequestTimeout,
-		}, api, c.log),
+		c: c, kicks: controlloop.NewKicker(), rec: rec, install: install,
 		parsed: map[string]parsed{}, tombstones: map[string]*config.File{}, reported: map[string]string{},
+		ignored: map[string]bool{},
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
 		informers.WithNamespace(c.cfg.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.cfg.Selector }))
 	rt.configMaps = factory.Core().V1().ConfigMaps()
+	rt.optIn, rt.nsFactory = c.newOptIn()
 	rt.term = controlloop.Term{Factories: []informers.SharedInformerFactory{factory}}
+	if rt.nsFactory != nil {
+		rt.term.Factories = append(rt.term.Factories, rt.nsFactory)
+	}
 	return rt, nil
 }
 
@@ -83,8 +100,16 @@ func (rt *runtime) start(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("thousandeyes: watching ConfigMaps: %w", err)
 	}
+	synced := []cache.InformerSynced{inf.Informer().HasSynced}
+	if rt.nsFactory != nil {
+		nsSynced, err := rt.optIn.watch(rt.nsFactory, rt.kicks.Kick)
+		if err != nil {
+			return err
+		}
+		synced = append(synced, nsSynced)
+	}
 	rt.recorder = rt.term.Recorder(rt.c.kube, EventComponent)
-	if !rt.term.Start(ctx, inf.Informer().HasSynced) {
+	if !rt.term.Start(ctx, synced...) {
 		return fmt.Errorf("thousandeyes: ConfigMap cache did not sync")
 	}
 	return nil
@@ -104,11 +129,16 @@ func (rt *runtime) changed(oldObj, newObj any) {
 		old.Data[contract.ThousandEyesConfigKey] == cm.Data[contract.ThousandEyesConfigKey] {
 		return
 	}
-	rt.kicks.Kick()
+	// A ConfigMap in a namespace that is not opted in costs no pass (a pass is
+	// an API call from the shared budget); the next pass reports it.
+	if rt.optIn.allows(cm.Namespace) {
+		rt.kicks.Kick()
+	}
 }
 
 // deleted remembers the ConfigMap's last valid config, so its prune and dryRun
-// still apply to its tests, and kicks a pass.
+// still apply to its tests, and kicks a pass. A ConfigMap whose namespace is not
+// opted in leaves no such memory: only the global prune can delete its tests.
 func (rt *runtime) deleted(obj any) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
@@ -117,14 +147,20 @@ func (rt *runtime) deleted(obj any) {
 	if !ok {
 		return
 	}
+	allowed := rt.optIn.allows(cm.Namespace)
 	rt.mu.Lock()
 	k := key(cm)
 	p := rt.parse(k, cm)
-	rt.tombstones[k] = p.file
+	if allowed {
+		rt.tombstones[k] = p.file
+	}
 	delete(rt.parsed, k)
 	delete(rt.reported, k)
+	delete(rt.ignored, k)
 	rt.mu.Unlock()
-	rt.kicks.Kick()
+	if allowed {
+		rt.kicks.Kick()
+	}
 }
 
 func key(cm *corev1.ConfigMap) string { return cm.Namespace + "/" + cm.Name }
@@ -155,8 +191,16 @@ func (rt *runtime) sources() ([]reconciler.Source, map[string]*corev1.ConfigMap)
 	for _, cm := range cms {
 		k := key(cm)
 		objs[k] = cm
-		p := rt.parse(k, cm)
-		out = append(out, reconciler.Source{Namespace: cm.Namespace, Name: cm.Name, File: p.file, Err: p.err})
+		src := reconciler.Source{Namespace: cm.Namespace, Name: cm.Name, Created: cm.CreationTimestamp.Time}
+		if rt.optIn.allows(cm.Namespace) {
+			p := rt.parse(k, cm)
+			src.File, src.Err = p.file, p.err
+			delete(rt.ignored, k)
+		} else {
+			src.Ignored = IgnoredNamespace
+			rt.logIgnored(k)
+		}
+		out = append(out, src)
 	}
 	for k, f := range rt.tombstones {
 		if _, live := objs[k]; live {
@@ -166,6 +210,18 @@ func (rt *runtime) sources() ([]reconciler.Source, map[string]*corev1.ConfigMap)
 		out = append(out, reconciler.Source{Namespace: ns, Name: name, File: f, Deleted: true})
 	}
 	return out, objs
+}
+
+// logIgnored logs a ConfigMap the first time a pass ignores it. The caller
+// holds rt.mu.
+func (rt *runtime) logIgnored(k string) {
+	if rt.ignored[k] {
+		return
+	}
+	rt.ignored[k] = true
+	ns, _ := splitKey(k)
+	rt.c.log.Warn("ignoring a ThousandEyes ConfigMap: its namespace is not opted in", "configmap", k,
+		"reason", IgnoredNamespace, "optIn", NamespaceLabel+"="+NamespaceLabelValue+" on namespace "+ns)
 }
 
 func splitKey(k string) (string, string) {

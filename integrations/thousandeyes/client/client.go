@@ -49,7 +49,15 @@ type Config struct {
 	Observe func(method string, code int)
 	// Logger receives debug logs of retries and waits; default discards.
 	Logger *slog.Logger
+	// BeforeWrite, when set, is called with the request's context right before
+	// each POST, PUT and DELETE attempt is sent (after the wait for the budget).
+	// An error refuses the attempt: the call returns it wrapped in
+	// ErrWriteRefused, unsent and not retried.
+	BeforeWrite func(ctx context.Context) error
 }
+
+// ErrWriteRefused wraps the error of Config.BeforeWrite: the write was not sent.
+var ErrWriteRefused = errors.New("write refused before sending")
 
 // Client talks to the ThousandEyes API v7.
 type Client struct {
@@ -155,7 +163,7 @@ func encodeBody(body any) ([]byte, error) {
 func retryable(err error) bool {
 	code := StatusCode(err)
 	if code == 0 {
-		return !errors.Is(err, context.Canceled)
+		return !errors.Is(err, context.Canceled) && !errors.Is(err, ErrWriteRefused)
 	}
 	return code == http.StatusTooManyRequests || code >= 500
 }
@@ -181,6 +189,9 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte) error {
 	if err := c.budget.wait(ctx); err != nil {
 		return err
 	}
+	if err := c.beforeWrite(ctx, cl); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := c.newRequest(ctx, cl, payload)
@@ -199,6 +210,17 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte) error {
 		*cl.header = resp.Header
 	}
 	return decodeResponse(cl, resp)
+}
+
+// beforeWrite asks Config.BeforeWrite whether a write may be sent now.
+func (c *Client) beforeWrite(ctx context.Context, cl call) error {
+	if cl.method == http.MethodGet || c.cfg.BeforeWrite == nil {
+		return nil
+	}
+	if err := c.cfg.BeforeWrite(ctx); err != nil {
+		return fmt.Errorf("%s %s: %w: %w", cl.method, cl.path, ErrWriteRefused, err)
+	}
+	return nil
 }
 
 func (c *Client) observe(method string, code int) {

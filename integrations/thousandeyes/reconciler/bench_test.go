@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,7 +84,7 @@ func BenchmarkSync500(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rec := New(Config{}, api, slog.New(slog.DiscardHandler))
+		rec := newRec(b, Config{}, api)
 		start := time.Now()
 		if err := rec.Sync(b.Context(), benchSources(b, false)).Err(); err != nil {
 			b.Fatal(err)
@@ -128,7 +127,7 @@ func BenchmarkNoopPass500(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec := New(Config{}, api, slog.New(slog.DiscardHandler))
+	rec := newRec(b, Config{}, api)
 	sources := benchSources(b, false)
 	if err := rec.Sync(b.Context(), sources).Err(); err != nil {
 		b.Fatal(err)

@@ -2,7 +2,9 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ func TestListFailureWritesNothing(t *testing.T) {
 		e := newEnv(t, Config{})
 		bad, err := client.New(client.Config{BaseURL: e.api.BaseURL(), Token: "wrong"})
 		require.NoError(t, err)
-		res := New(Config{}, bad, e.rec.log).Sync(t.Context(), []Source{src(t, "a", "te", yamlTests("app", 1, ""))})
+		res := newRec(t, Config{}, bad).Sync(t.Context(), []Source{src(t, "a", "te", yamlTests("app", 1, ""))})
 		require.True(t, client.IsUnauthorized(res.ListErr), "%v", res.ListErr)
 		assert.Contains(t, res.ListErr.Error(), "Invalid access token")
 		assert.Equal(t, 0, e.writes())
@@ -84,19 +86,48 @@ func Test429StormConverges(t *testing.T) {
 	assert.Equal(t, 0, e.writes())
 }
 
-// Cancelling a pass (leadership lost) lets the write in flight finish and starts
-// no other.
-func TestCancelledPassFinishesWriteInFlight(t *testing.T) {
+// Cancelling a pass (leadership lost) cuts off the write in flight and starts no
+// other: nothing reaches the fake after the cancel, and the cut-off POST never
+// takes effect (the fake held it before applying it).
+func TestCancelledPassCutsOffWrites(t *testing.T) {
 	e := newEnv(t, Config{})
-	e.fk.AddFault(tefake.Fault{Method: http.MethodPost, Delay: 300 * time.Millisecond, AfterHandle: true, Times: 1})
+	e.fk.AddFault(tefake.Fault{Method: http.MethodPost, Delay: 5 * time.Second, Times: 1})
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	var cancelled time.Time
+	time.AfterFunc(100*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+	start := time.Now()
 	res := e.rec.Sync(ctx, []Source{src(t, "a", "te", yamlTests("app", 3, ""))})
+	assert.Less(t, time.Since(start), 4*time.Second, "the held POST is cut off, not waited for")
 	acts := res.Sources["a/te"].Actions
 	require.Len(t, acts, 3)
-	require.NoError(t, acts[0].Err, "the write in flight completes")
-	assert.NotEmpty(t, acts[0].TestID)
-	assert.ErrorIs(t, acts[1].Err, context.Canceled)
-	assert.ErrorIs(t, acts[2].Err, context.Canceled)
+	for _, a := range acts {
+		assert.ErrorIs(t, a.Err, context.Canceled, a.TestName)
+	}
+	assert.Empty(t, e.fk.Tests(""))
+	for _, r := range e.fk.Requests() {
+		assert.True(t, r.Time.Before(cancelled), "%s %s reached the fake after the cancel", r.Method, r.Path)
+	}
+}
+
+var errLeaseLost = errors.New("lease held by another replica")
+
+// Guard is asked right before each write; once it refuses, no write of the pass
+// reaches the fake, and it is not asked again.
+func TestGuardRefusesWritesAfterLeaseLoss(t *testing.T) {
+	var asked atomic.Int32
+	e := newEnv(t, Config{Guard: func(context.Context) error {
+		if asked.Add(1) > 1 {
+			return errLeaseLost
+		}
+		return nil
+	}})
+	res := e.sync(src(t, "a", "te", yamlTests("app", 3, "")))
+	assert.Equal(t, 1, e.writes(), "only the write before the loss reaches the fake")
 	assert.Len(t, e.fk.Tests(""), 1)
+	acts := res.Sources["a/te"].Actions
+	require.Len(t, acts, 3)
+	require.NoError(t, acts[0].Err)
+	assert.ErrorIs(t, acts[1].Err, errLeaseLost)
+	assert.ErrorIs(t, acts[2].Err, errLeaseLost)
+	assert.Equal(t, int32(2), asked.Load())
 }

@@ -35,7 +35,21 @@ func newEnv(t *testing.T, cfg Config) *env {
 		RetryBackoff: 10 * time.Millisecond, MaxJitter: 50 * time.Millisecond, Timeout: 2 * time.Second,
 	})
 	require.NoError(t, err)
-	return &env{t: t, fk: fk, api: api, rec: New(cfg, api, slog.New(slog.DiscardHandler))}
+	return &env{t: t, fk: fk, api: api, rec: newRec(t, cfg, api)}
+}
+
+// testInstall is the install identity of the tests' reconcilers.
+const testInstall = "test-cluster/meshprobe-system"
+
+// newRec returns a reconciler, with testInstall unless cfg names an install.
+func newRec(tb testing.TB, cfg Config, api API) *Reconciler {
+	tb.Helper()
+	if cfg.Install == "" {
+		cfg.Install = testInstall
+	}
+	rec, err := New(cfg, api, slog.New(slog.DiscardHandler))
+	require.NoError(tb, err)
+	return rec
 }
 
 func (e *env) sync(sources ...Source) Result {

@@ -36,3 +36,17 @@ func FuzzParseMarker(f *testing.F) {
 		require.Equal(t, m, again)
 	})
 }
+
+func TestMarkerInstall(t *testing.T) {
+	m := Marker{ID: TestID("ns", "cm", "a b"), Hash: "00ff", Install: "prod-eu/meshprobe-system"}
+	assert.Equal(t, "[meshprobe id=ns/cm/a%20b hash=00ff install=prod-eu/meshprobe-system]", m.String())
+	got, ok := ParseMarker("x " + m.String())
+	require.True(t, ok)
+	assert.Equal(t, m, got)
+	assert.Equal(t, "a b", got.Name())
+
+	legacy, ok := ParseMarker("[meshprobe id=ns/cm/a hash=00ff]")
+	require.True(t, ok)
+	assert.Empty(t, legacy.Install, "markers from before install identities still parse")
+	assert.Equal(t, "ns/cm", legacy.Source())
+}

@@ -13,13 +13,14 @@ import (
 // plan is one pass's view of the account and the actions it decides on.
 type plan struct {
 	cfg     Config
-	owned   map[string][]client.HTTPServerTest // marker ID -> tests, by testId
-	markers map[string]Marker                  // testId -> marker
-	unowned []client.HTTPServerTest
+	owned   map[string][]client.HTTPServerTest // this install's marker ID -> tests, by testId
+	markers map[string]Marker                  // testId -> marker, for this install's tests
+	legacy  map[string]client.HTTPServerTest   // marker ID -> test with a marker without install
+	unowned []client.HTTPServerTest            // tests without a marker
 	byName  map[string]client.HTTPServerTest
 
 	urlCount  map[string]int    // declarations per URL in this pass
-	claimed   map[string]string // testName -> source key that declared it first
+	nameOwner map[string]string // testName -> source key that owns it (owners.go)
 	declared  map[string]bool   // marker IDs declared by valid sources
 	adopted   map[string]bool   // testIds taken over in this pass
 	live      map[string]bool   // keys of sources that exist (valid or not)
@@ -31,20 +32,12 @@ type plan struct {
 func newPlan(cfg Config, actual []client.HTTPServerTest) *plan {
 	p := &plan{
 		cfg: cfg, owned: map[string][]client.HTTPServerTest{}, markers: map[string]Marker{},
-		byName: map[string]client.HTTPServerTest{}, urlCount: map[string]int{}, claimed: map[string]string{},
-		declared: map[string]bool{}, adopted: map[string]bool{}, live: map[string]bool{},
-		deletedBy: map[string]Source{}, res: Result{Sources: map[string]*SourceResult{}},
+		legacy: map[string]client.HTTPServerTest{}, byName: map[string]client.HTTPServerTest{},
+		urlCount: map[string]int{}, nameOwner: map[string]string{}, declared: map[string]bool{},
+		adopted: map[string]bool{}, live: map[string]bool{}, deletedBy: map[string]Source{},
+		res: Result{Sources: map[string]*SourceResult{}},
 	}
-	sort.SliceStable(actual, func(i, j int) bool { return lessID(actual[i].TestID, actual[j].TestID) })
-	for _, t := range actual {
-		p.byName[t.TestName] = t
-		if m, ok := ParseMarker(t.Description); ok {
-			p.owned[m.ID] = append(p.owned[m.ID], t)
-			p.markers[t.TestID] = m
-			continue
-		}
-		p.unowned = append(p.unowned, t)
-	}
+	p.classify(actual)
 	return p
 }
 
@@ -75,7 +68,7 @@ func (p *plan) add(r *SourceResult, a *Action) {
 // countURLs records how many declarations in this pass use each URL, for adopt.
 func (p *plan) countURLs(sources []Source) {
 	for _, s := range sources {
-		if s.Deleted || s.Err != nil || s.File == nil {
+		if !declares(s) {
 			continue
 		}
 		for _, t := range s.File.HTTPTests {
@@ -95,18 +88,17 @@ func (p *plan) declare(ctx context.Context, n *names, pass uint64, s Source) {
 		id := TestID(s.Namespace, s.Name, t.TestName)
 		p.declared[id], mine[id] = true, true
 		where := fmt.Sprintf("httpTests[%d] (%q)", i, t.TestName)
-		if owner, dup := p.claimed[t.TestName]; dup && owner != key {
-			r.Errs = append(r.Errs, fmt.Errorf("%s: testName: already declared by ConfigMap %s", where, owner))
+		if c, ok := p.ownerConflict(where, key, t.TestName); ok {
+			r.Conflicts = append(r.Conflicts, c)
 			continue
 		}
-		p.claimed[t.TestName] = key
 		req, err := n.request(ctx, pass, t)
 		if err != nil {
 			r.Errs = append(r.Errs, fmt.Errorf("%s: %w", where, err))
 			continue
 		}
 		hash := Hash(req)
-		desc := Describe(t.Description, Marker{ID: id, Hash: hash})
+		desc := Describe(t.Description, Marker{ID: id, Hash: hash, Install: p.cfg.Install})
 		req.Description = &desc
 		p.planTest(r, where, id, hash, req)
 	}
@@ -126,6 +118,10 @@ func (p *plan) planTest(r *SourceResult, where, id, hash string, req *client.HTT
 		}
 		return
 	}
+	if legacy, ok := p.legacy[id]; ok {
+		p.add(r, &Action{Op: OpAdopt, TestName: req.TestName, TestID: legacy.TestID, Reason: "marker without install identity, declared by this ConfigMap", req: req})
+		return
+	}
 	if p.cfg.AdoptByURL {
 		if cand, ok := p.adoptable(req.URL); ok {
 			p.adopted[cand.TestID] = true
@@ -134,10 +130,8 @@ func (p *plan) planTest(r *SourceResult, where, id, hash string, req *client.HTT
 		}
 	}
 	if other, taken := p.byName[req.TestName]; taken {
-		if _, owned := p.markers[other.TestID]; !owned {
-			r.Errs = append(r.Errs, fmt.Errorf("%s: testName: test %s has this name but no meshprobe marker; rename one, or enable adopt-by-URL", where, other.TestID))
-			return
-		}
+		r.Conflicts = append(r.Conflicts, heldConflict(where, other))
+		return
 	}
 	p.add(r, &Action{Op: OpCreate, TestName: req.TestName, Reason: "new", req: req})
 }

@@ -189,9 +189,11 @@ func TestUnownedTestsUntouched(t *testing.T) {
 		e.fk.Seed("", tefake.Test{TestName: "shop api", URL: "https://elsewhere/", Interval: 60, Agents: []string{"3"}})
 		e.fk.ResetLog()
 		res := e.sync(src(t, "shop", "te", shop))
-		err := res.Sources["shop/te"].Err()
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), `httpTests[1] ("shop api"): testName:`)
+		require.NoError(t, res.Err(), "a name conflict is not an error a retry can fix")
+		conflicts := res.Sources["shop/te"].Conflicts
+		require.Len(t, conflicts, 1)
+		assert.Equal(t, HolderUnmanaged, conflicts[0].Holder)
+		assert.Contains(t, conflicts[0].Err.Error(), `httpTests[1] ("shop api"): testName:`)
 		assert.Equal(t, 1, e.calls()[http.MethodPost], "the other test is still created")
 		assert.Equal(t, "https://elsewhere/", e.byName()["shop api"].URL)
 	})
@@ -211,14 +213,6 @@ func TestAdoptByURL(t *testing.T) {
 	assert.Contains(t, got["shop api"].Description, "[meshprobe id=shop/te/shop%20api")
 	assert.Contains(t, got, "twin", "two unmarked tests share the URL: none is adopted")
 	assert.Equal(t, "", got["twin-1"].Description)
-}
-
-func TestDuplicateNameAcrossConfigMaps(t *testing.T) {
-	e := newEnv(t, Config{})
-	res := e.sync(src(t, "a", "te", yamlTests("same", 1, "")), src(t, "b", "te", yamlTests("same", 1, "")))
-	require.NoError(t, res.Sources["a/te"].Err())
-	require.ErrorContains(t, res.Sources["b/te"].Err(), "testName: already declared by ConfigMap a/te")
-	assert.Len(t, e.fk.Tests(""), 1)
 }
 
 func TestUnknownAgents(t *testing.T) {

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/client"
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes/config"
@@ -30,6 +31,13 @@ type Source struct {
 	Err error
 	// Deleted is set when the ConfigMap is gone (or lost its label).
 	Deleted bool
+	// Ignored, when set, says why the ConfigMap is not synced (for example its
+	// namespace is not opted in). Its declarations claim no name and cause no
+	// write, and its tests are left alone: never updated, never pruned.
+	Ignored string
+	// Created is the ConfigMap's creation time. When several ConfigMaps declare
+	// a name no test has yet, the oldest gets it (ties: the lower key).
+	Created time.Time
 }
 
 // Key is "<namespace>/<name>".
@@ -75,10 +83,39 @@ type SourceResult struct {
 	Deleted bool
 	// Invalid is set when config.yaml could not be parsed; Errs says why.
 	Invalid bool
+	// Ignored mirrors the Source's Ignored: nothing was planned for it.
+	Ignored string
+	// Conflicts are declared tests refused because the name belongs to someone
+	// else. They are not errors (Err leaves them out): a retry cannot fix them.
+	Conflicts []Conflict
 	// Errs are errors that are not a write: invalid config, unresolvable agent or
 	// rule names, name conflicts. Each names the test and the field.
 	Errs    []error
 	Actions []*Action
+}
+
+// Holders of a name that a declaration cannot have.
+const (
+	// HolderConfigMap is another ConfigMap of this install, which created the
+	// test first (its marker says so) or, before any test exists, is older.
+	HolderConfigMap = "configmap"
+	// HolderInstall is another meshprobe install (its marker's install differs).
+	HolderInstall = "install"
+	// HolderUnmanaged is a test without a usable marker: made by hand, or a copy
+	// of a managed test (cloned or renamed in the UI).
+	HolderUnmanaged = "unmanaged"
+)
+
+// Holders lists every holder kind, for metrics.
+var Holders = []string{HolderConfigMap, HolderInstall, HolderUnmanaged}
+
+// Conflict is a declared test that was refused because its name is held.
+type Conflict struct {
+	TestName string
+	// Holder is one of HolderConfigMap, HolderInstall and HolderUnmanaged.
+	Holder string
+	// Err names the test, the field and who holds the name.
+	Err error
 }
 
 // Err joins Errs and every failed action's error, or returns nil.
