@@ -18,7 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/meshprobe/meshprobe/integrations/thousandeyes"
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
@@ -37,10 +39,14 @@ func TestThousandEyesSync(t *testing.T) {
 	ctx := t.Context()
 	ns := newNamespace(t, false)
 	name := "e2e-" + ns
+	// A cluster admin opts the namespace in; ConfigMaps elsewhere are ignored.
+	optIn := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, thousandeyes.NamespaceLabel, thousandeyes.NamespaceLabelValue)
+	_, err := suite.client.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, []byte(optIn), metav1.PatchOptions{})
+	require.NoError(t, err)
 	// Agents by name and by ID, both resolved through the fake's /agents.
 	cfg := fmt.Sprintf("httpTests:\n  - testName: %s\n    url: https://example.com/health\n    interval: 300\n"+
 		"    agents: [Singapore, 48]\n", name)
-	_, err := suite.client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+	_, err = suite.client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "te-tests", Labels: map[string]string{"app": "thousandeyes-tests"}},
 		Data:       map[string]string{"config.yaml": cfg},
 	}, metav1.CreateOptions{})

@@ -83,6 +83,7 @@ func startControlPlane(t *testing.T, env *testenv.Env, bin, block, keyDir, logDi
 		"--insecure-no-auth",
 		"--thousandeyes-api-url=" + te.URL + "/v7",
 		"--thousandeyes-debounce=100ms",
+		"--thousandeyes-namespaces=shop", // opted in: drive's ConfigMap is there
 	}, []string{
 		contract.EnvPodName + "=" + pod.Name, contract.EnvPodNamespace + "=" + pod.Namespace,
 		contract.EnvPodIP + "=" + ip, contract.EnvTEAPIToken + "=" + teToken,
