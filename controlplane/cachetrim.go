@@ -2,11 +2,12 @@ package controlplane
 
 // The shared informer factory's transform. Every replica caches every Pod,
 // Deployment, StatefulSet and DaemonSet of the cluster for the heartbeat API
-// (integrations/heartbeat: cache.go, health.go), so each cached object keeps
-// only what those read, plus the pod's node and IPs (the identity a member
-// claims). A consumer of cp.factory that reads another field adds it here and to
-// the kept paths in cachetrim_test.go; TestTrimSharedKeepsVerdicts runs the
-// heartbeat's judgement on full and trimmed objects and fails when they differ.
+// (integrations/heartbeat: cache.go, health.go) and the member checks
+// (integrations/memberverify: check.go, webhook.OwnerOf), so each cached object
+// keeps only what those read. A consumer of cp.factory that reads another field
+// adds it here and to the kept paths in cachetrim_test.go, whose tests run the
+// heartbeat's judgement and the member checks on full and trimmed objects and
+// fail when they differ.
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
@@ -41,10 +42,11 @@ func keptMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 	}
 }
 
-// trimPod keeps a pod's identity, labels (the member label, pod-template-hash)
-// and controller reference (the owner index), node and IPs, phase, condition
-// statuses (Ready), and per container its name, restart count and waiting
-// reason (CrashLoopBackOff). The spec's containers, env and volumes go.
+// trimPod keeps a pod's identity (name, namespace, UID), labels (the member
+// label, pod-template-hash) and controller reference (the owner), node and IPs
+// (a member's address), phase, condition statuses (Ready), and per container
+// its name, restart count and waiting reason (CrashLoopBackOff). The spec's
+// containers, env and volumes go.
 func trimPod(p *corev1.Pod) *corev1.Pod {
 	out := &corev1.Pod{ObjectMeta: keptMeta(&p.ObjectMeta)}
 	out.Labels, out.OwnerReferences = p.Labels, p.OwnerReferences

@@ -17,8 +17,13 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
+	listerv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
+	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
+	"github.com/meshprobe/meshprobe/integrations/memberverify"
+	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
 // TestTrimSharedKeepsOnlyWhatIsRead trims objects that set every field and lists
@@ -96,6 +101,52 @@ func TestTrimSharedKeepsVerdicts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTrimSharedKeepsMemberChecks runs memberverify.Check, which verifies a
+// gossip member's claimed pod against the shared pod cache, on full and trimmed
+// pods, and wants the same verdicts: for an honest member (on either pod IP) and
+// for each kind of lie.
+func TestTrimSharedKeepsMemberChecks(t *testing.T) {
+	pod := objectOfKind(t, loadObjects(t, filepath.Join("testdata", "cachetrim", "pod.yaml")), "Pod").(*corev1.Pod)
+	finished := pod.DeepCopy()
+	finished.Name, finished.Status.Phase = "web-7d4b9c-done", corev1.PodSucceeded
+	honest := func(p *corev1.Pod) gossip.Member {
+		return gossip.Member{Name: gossip.MemberName(p.Namespace, p.Name, string(p.UID)), Addr: p.Status.PodIP + ":7946",
+			Meta: gossip.Meta{Namespace: p.Namespace, Pod: p.Name, OwnerKind: contract.OwnerDeployment, OwnerName: "web"}}
+	}
+	members := map[string]gossip.Member{"honest": honest(pod), "finished": honest(finished)}
+	m := honest(pod)
+	m.Addr = "[fd00::7]:7946"
+	members["second IP"] = m
+	m = honest(pod)
+	m.Addr = "10.9.9.9:7946"
+	members["other IP"] = m
+	m = honest(pod)
+	m.Meta.OwnerName = "api"
+	members["other owner"] = m
+	m = honest(pod)
+	m.Name = gossip.MemberName(pod.Namespace, pod.Name, "00000000-0000-4000-8000-000000000000")
+	members["other UID"] = m
+
+	full, trimmed := podLister(t, pod, finished), podLister(t, trimPod(pod), trimPod(finished))
+	for name, member := range members {
+		want, got := memberverify.Check(member, full), memberverify.Check(member, trimmed)
+		assert.Equal(t, want.Reason, got.Reason, name)
+		assert.Equal(t, want.Pod != nil, got.Pod != nil, name)
+	}
+	assert.True(t, memberverify.Check(members["honest"], trimmed).OK())
+	assert.True(t, memberverify.Check(members["second IP"], trimmed).OK())
+}
+
+// podLister is a pod lister over an indexer holding pods.
+func podLister(t *testing.T, pods ...*corev1.Pod) listerv1.PodLister {
+	t.Helper()
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	for _, p := range pods {
+		require.NoError(t, idx.Add(p))
+	}
+	return listerv1.NewPodLister(idx)
 }
 
 // TestTrimSharedPassesOthersThrough: a kind the heartbeat does not read keeps

@@ -40,17 +40,18 @@ type runtime struct {
 
 // start builds and syncs the caches: all namespaces, the injected pods
 // (meshprobe.io/member=true, trimmed to what the task reads) and the Secrets
-// named meshprobe-gossip-key in every namespace.
+// named meshprobe-gossip-key in every namespace (both without managedFields).
 func (c *Controller) start(ctx context.Context) (*runtime, error) {
 	rt := &runtime{c: c, log: c.log, conflicts: map[string]bool{},
 		loop: controlloop.New(controlloop.Config{Name: "gossipkeys", Clock: c.cfg.Clock, Log: c.log})}
-	nsF := informers.NewSharedInformerFactory(c.kube, 0)
+	nsF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTransform(controlloop.StripManagedFields))
 	podF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = contract.LabelMember + "=true"
 	}))
-	secF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", contract.GossipKeySecretName).String()
-	}))
+	secF := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTransform(controlloop.StripManagedFields),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", contract.GossipKeySecretName).String()
+		}))
 	rt.term.Factories = []informers.SharedInformerFactory{nsF, podF, secF}
 	nsInf, podInf, secInf := nsF.Core().V1().Namespaces(), podF.Core().V1().Pods(), secF.Core().V1().Secrets()
 	if err := podInf.Informer().SetTransform(trimPod); err != nil {

@@ -36,7 +36,8 @@ func (c *Controller) start(ctx context.Context) (*runtime, error) {
 	rt := &runtime{c: c, log: c.log, loop: controlloop.New(controlloop.Config{
 		Name: "missedinjection", Clock: c.cfg.Clock, Log: c.log, Settle: c.cfg.MinInterval,
 	})}
-	factory := informers.NewSharedInformerFactory(c.kube, 0)
+	// Namespaces lose their managedFields; pods are trimmed further (trimPod).
+	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTransform(controlloop.StripManagedFields))
 	rt.term.Factories = []informers.SharedInformerFactory{factory}
 	podInf, nsInf := factory.Core().V1().Pods(), factory.Core().V1().Namespaces()
 	if err := podInf.Informer().SetTransform(trimPod); err != nil {
