@@ -33,6 +33,7 @@ type options struct {
 	enableHTTP2     bool
 	maxRequestBytes int64
 	requestTimeout  time.Duration
+	maxInFlight     int
 
 	sidecarImage      string
 	sidecarPullPolicy string
@@ -71,6 +72,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.enableHTTP2, "enable-http2", false, "serve the webhook over HTTP/2 as well as HTTP/1.1")
 	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", webhook.DefaultMaxRequestBytes, "largest AdmissionReview body accepted")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", webhook.DefaultRequestTimeout, "time to read one AdmissionReview and write the answer")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", webhook.DefaultMaxInFlight, "admission requests handled at once; more are answered 503 at once, and with failurePolicy Ignore their pods start without the sidecar")
 	registerSidecarFlags(fs, o)
 	o.cp.registerFlags(fs)
 	o.log.RegisterFlags(fs)

@@ -77,7 +77,7 @@ func newWebhookServer(o *options, cfg webhook.Config, log *slog.Logger, reg prom
 		}},
 	})
 	srv.Register(webhookPath, webhook.NewHTTPHandler(
-		webhook.HTTPConfig{MaxRequestBytes: o.maxRequestBytes, Timeout: o.requestTimeout}, handler, metrics, log))
+		webhook.HTTPConfig{MaxRequestBytes: o.maxRequestBytes, Timeout: o.requestTimeout, MaxInFlight: o.maxInFlight}, handler, metrics, log))
 	return srv, nil
 }
 

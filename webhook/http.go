@@ -33,6 +33,10 @@ type HTTPConfig struct {
 	// Timeout bounds reading the request and writing the answer. Default 10s; the
 	// apiserver itself gives up after the webhook's timeoutSeconds (5s).
 	Timeout time.Duration
+	// MaxInFlight caps the requests handled at once; a request beyond it is
+	// answered 503 at once, without its body being read. Default
+	// DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // front reads and decodes AdmissionReviews and answers them through
@@ -45,18 +49,22 @@ type front struct {
 	metrics *Metrics
 	log     *slog.Logger
 	cfg     HTTPConfig
+	slots   slots
 }
 
-// NewHTTPHandler serves h over HTTP: it checks method, content type, size and the
-// AdmissionReview envelope, answering problems with 405, 415, 413 or 400 and a
-// message naming the problem, then hands the review to controller-runtime's
-// admission.Webhook around h.
+// NewHTTPHandler serves h over HTTP: it refuses requests beyond MaxInFlight with
+// 503, checks method, content type, size and the AdmissionReview envelope,
+// answering problems with 405, 415, 413 or 400 and a message naming the problem,
+// then hands the review to controller-runtime's admission.Webhook around h.
 func NewHTTPHandler(cfg HTTPConfig, h admission.Handler, m *Metrics, log *slog.Logger) http.Handler {
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = DefaultMaxRequestBytes
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultRequestTimeout
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	wh := &admission.Webhook{
 		Handler:      h,
@@ -65,10 +73,15 @@ func NewHTTPHandler(cfg HTTPConfig, h admission.Handler, m *Metrics, log *slog.L
 		// debug lines that are off; the handler logs what matters itself.
 		LogConstructor: func(base logr.Logger, _ *admission.Request) logr.Logger { return base },
 	}
-	return &front{webhook: wh, metrics: m, log: log, cfg: cfg}
+	return &front{webhook: wh, metrics: m, log: log, cfg: cfg, slots: make(slots, cfg.MaxInFlight)}
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !f.slots.tryAcquire() {
+		f.overloaded(w)
+		return
+	}
+	defer f.slots.release()
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(f.cfg.Timeout)
 	_ = rc.SetReadDeadline(deadline) // not every ResponseWriter supports deadlines

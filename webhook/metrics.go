@@ -34,6 +34,7 @@ var outcomes = []struct {
 	{ResultSkipped, ReasonNotCreate},
 	{ResultError, ReasonBadRequest},
 	{ResultError, ReasonInternalError},
+	{ResultError, ReasonOverloaded},
 }
 
 // NewMetrics registers meshprobe_webhook_admissions_total{result,reason} with reg.

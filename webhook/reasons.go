@@ -48,6 +48,9 @@ const (
 	ReasonBadRequest Reason = "bad-request"
 	// ReasonInternalError: the webhook failed to build its answer.
 	ReasonInternalError Reason = "internal-error"
+	// ReasonOverloaded: HTTPConfig.MaxInFlight requests were already being
+	// handled; the request was refused with 503 (failurePolicy applies).
+	ReasonOverloaded Reason = "overloaded"
 )
 
 // Result is the result label of meshprobe_webhook_admissions_total.
@@ -79,6 +82,7 @@ var reasonMessages = map[Reason]string{
 	ReasonNotCreate:         "only pod CREATE requests are mutated",
 	ReasonBadRequest:        "the AdmissionReview could not be decoded",
 	ReasonInternalError:     "meshprobe failed to build the patch",
+	ReasonOverloaded:        "the webhook is handling as many admission requests as it may at once",
 }
 
 // alwaysWarn are the skips that tell every pod why, not only pods that opted in
@@ -99,6 +103,6 @@ func Reasons() []Reason {
 		ReasonInjected, ReasonInvalidChecks, ReasonAlreadyInjected, ReasonOptedOut,
 		ReasonExcludedNamespace, ReasonHostNetwork, ReasonMirrorPod, ReasonNameConflict, ReasonWindows,
 		ReasonRunToCompletion, ReasonPortConflict, ReasonInvalidSidecar, ReasonNotCreate,
-		ReasonBadRequest, ReasonInternalError,
+		ReasonBadRequest, ReasonInternalError, ReasonOverloaded,
 	}
 }
