@@ -56,8 +56,12 @@ func TestRealNodeLivenessRestartsHungSidecar(t *testing.T) {
 	sc := containerStatus(restarted, contract.SidecarContainerName)
 	require.NotNil(t, sc.LastTerminationState.Terminated, "the sidecar's last state is terminated")
 	assert.Equal(t, int32(128+syscall.SIGKILL), sc.LastTerminationState.Terminated.ExitCode, "a stopped process ignores SIGTERM: killed after the grace period")
+	if sc.State.Running != nil {
+		t.Logf("old sidecar finished +%s, new one started +%s (1 s resolution)",
+			sc.LastTerminationState.Terminated.FinishedAt.Sub(stopped).Round(time.Second), sc.State.Running.StartedAt.Sub(stopped).Round(time.Second))
+	}
 	assert.False(t, sidecar.alive(), "the hung process is gone")
-	assert.True(t, livenessKillEvent(t, ns, pod.Name), "an event says the sidecar failed its liveness probe and is restarted")
+	assert.True(t, livenessKillEvent(t, ns, pod.Name, stopped), "an event says the sidecar failed its liveness probe and is restarted")
 
 	ac := containerStatus(restarted, "app")
 	assert.Zero(t, ac.RestartCount, "the app container is not restarted")
@@ -91,16 +95,20 @@ func livenessBounds(t *testing.T, p *corev1.Pod) (lower, upper time.Duration) {
 }
 
 // livenessKillEvent reports whether the kubelet recorded that it kills the
-// sidecar for a failed liveness probe.
-func livenessKillEvent(t *testing.T, ns, pod string) bool {
+// sidecar for a failed liveness probe, and logs the sidecar's events since the
+// hang (the timeline of a restart).
+func livenessKillEvent(t *testing.T, ns, pod string, since time.Time) bool {
 	t.Helper()
 	events, err := suite.client.CoreV1().Events(ns).List(t.Context(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + pod})
 	require.NoError(t, err)
+	found := false
 	for _, e := range events.Items {
-		if e.Reason == "Killing" && strings.Contains(e.InvolvedObject.FieldPath, contract.SidecarContainerName) &&
-			strings.Contains(e.Message, "failed liveness probe") {
-			return true
+		if !strings.Contains(e.InvolvedObject.FieldPath, contract.SidecarContainerName) || e.LastTimestamp.Time.Before(since.Truncate(time.Second)) {
+			continue
 		}
+		t.Logf("event %s +%s (x%d, first +%s): %s", e.Reason, e.LastTimestamp.Sub(since).Round(time.Second), e.Count,
+			e.FirstTimestamp.Sub(since).Round(time.Second), e.Message)
+		found = found || (e.Reason == "Killing" && strings.Contains(e.Message, "failed liveness probe"))
 	}
-	return false
+	return found
 }
