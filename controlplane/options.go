@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"time"
 
@@ -134,6 +135,10 @@ type controlPlaneOptions struct {
 	heartbeatAddr      string
 	heartbeatRateLimit string
 	insecureNoAuth     bool
+	// heartbeatFailedAuth (nil: the default) and heartbeatTrustedProxies are
+	// parsed when the flags are set.
+	heartbeatFailedAuth     *heartbeat.Rate
+	heartbeatTrustedProxies []netip.Prefix
 
 	gossip         bool
 	gossipBindAddr string
@@ -156,6 +161,15 @@ func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.retryPeriod, "leader-retry-period", d.RetryPeriod, "interval between attempts to acquire or renew the Lease")
 	fs.StringVar(&c.heartbeatAddr, "heartbeat-addr", heartbeat.DefaultAddr, "address of the heartbeat API, served by the leader only (\"0\" disables it)")
 	fs.StringVar(&c.heartbeatRateLimit, "heartbeat-rate-limit", "", "per-client-IP heartbeat budget, e.g. 3600-H, or off (default $"+heartbeat.EnvRateLimit+", else 3600-H)")
+	fs.Func("heartbeat-failed-auth-rate-limit", "per-client-IP budget of heartbeat requests that do not authenticate, e.g. 10-M (the default), or off; while it is spent the client gets 429", func(s string) error {
+		r, err := heartbeat.ParseRate(s)
+		c.heartbeatFailedAuth = &r
+		return err
+	})
+	fs.Func("heartbeat-trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the heartbeat client (default none: the TCP peer is the client)", func(s string) (err error) {
+		c.heartbeatTrustedProxies, err = heartbeat.ParseTrustedProxies(s)
+		return err
+	})
 	fs.BoolVar(&c.insecureNoAuth, "insecure-no-auth", false, "serve the heartbeat API without a token (otherwise $"+heartbeat.EnvAuthToken+" is required)")
 	fs.BoolVar(&c.gossip, "gossip", true, "run a gossip seed member (needed by the heartbeat mesh counts and the gossip-key task)")
 	fs.StringVar(&c.gossipBindAddr, "gossip-bind-address", "0.0.0.0", "address the control plane's gossip member binds (its port is --gossip-port)")

@@ -2,6 +2,7 @@ package heartbeat
 
 import (
 	"errors"
+	"net/netip"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -30,6 +31,19 @@ type Config struct {
 	// RateLimit is each client IP's request budget; the zero Rate is unlimited.
 	// Default 3600 per hour, as k8s-heartbeat documents.
 	RateLimit Rate
+	// FailedAuthRateLimit is each client IP's budget of requests that do not
+	// authenticate (no token, a wrong one, a bad method or path): a separate, small
+	// bucket, so that a client guessing tokens is throttled without spending
+	// RateLimit. Once it is spent every heartbeat request of that client gets 429
+	// until the window ends, a correct token too (else the answer would tell a
+	// right guess from a wrong one). Default 10 per minute; the zero Rate is
+	// unlimited.
+	FailedAuthRateLimit Rate
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed:
+	// when the TCP peer is in one of them, the client is the rightmost
+	// X-Forwarded-For address that is not. From any other peer the header is
+	// ignored. Default none.
+	TrustedProxies []netip.Prefix
 	// MaxClients bounds how many client IPs the rate limiter tracks at once;
 	// when that many are inside their window, new clients get 429. Default 100000.
 	MaxClients int
@@ -42,11 +56,12 @@ type Config struct {
 // DefaultConfig returns the defaults; the token must still be set.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            DefaultAddr,
-		RateLimit:       Rate{Limit: 3600, Period: time.Hour},
-		MaxClients:      100_000,
-		ShutdownTimeout: 5 * time.Second,
-		Clock:           clock.RealClock{},
+		Addr:                DefaultAddr,
+		RateLimit:           Rate{Limit: 3600, Period: time.Hour},
+		FailedAuthRateLimit: Rate{Limit: 10, Period: time.Minute},
+		MaxClients:          100_000,
+		ShutdownTimeout:     5 * time.Second,
+		Clock:               clock.RealClock{},
 	}
 }
 
@@ -77,6 +92,8 @@ func (c *Config) validate() error {
 		return errors.New("heartbeat: empty listen address")
 	case !c.RateLimit.Unlimited() && (c.RateLimit.Limit < 0 || c.RateLimit.Period <= 0):
 		return errors.New("heartbeat: invalid rate limit " + c.RateLimit.String())
+	case !c.FailedAuthRateLimit.Unlimited() && (c.FailedAuthRateLimit.Limit < 0 || c.FailedAuthRateLimit.Period <= 0):
+		return errors.New("heartbeat: invalid failed-authentication rate limit " + c.FailedAuthRateLimit.String())
 	case c.MaxClients < 1 || c.ShutdownTimeout <= 0 || c.Clock == nil:
 		return errors.New("heartbeat: MaxClients, ShutdownTimeout and Now must be set (start from DefaultConfig)")
 	}

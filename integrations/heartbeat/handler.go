@@ -2,8 +2,6 @@ package heartbeat
 
 import (
 	"encoding/json"
-	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,35 +24,66 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveHeartbeat answers one heartbeat request and returns its status code. The
-// order matters: the rate limit counts every request, even unauthenticated ones,
-// so that tokens cannot be guessed quickly; a workload's existence is disclosed
-// only after authentication.
+// serveHeartbeat answers one heartbeat request and returns its status code.
+// A request that authenticates counts in the client's RateLimit bucket; any
+// other (a bad method or path, no token, a wrong one) in its small
+// FailedAuthRateLimit bucket, and while that one is spent every request of the
+// client gets 429. So tokens cannot be guessed quickly, guessing does not spend
+// a monitor's budget, and a workload's existence is disclosed only after
+// authentication.
 func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request, t Target, perr error) int {
-	if !s.allow(w, r) {
+	client := s.clients.clientAddr(r)
+	if !s.failuresLeft(w, r, client) {
 		return http.StatusTooManyRequests
 	}
-	if !allowedMethod(w, r) {
-		return http.StatusMethodNotAllowed
+	if ref, refused := s.refusal(r, perr); refused {
+		if !s.countFailure(w, r, client) {
+			return http.StatusTooManyRequests
+		}
+		ref.write(w, r)
+		return ref.code
 	}
-	if perr != nil {
-		writeError(w, r, http.StatusNotFound, perr.Error())
-		return http.StatusNotFound
-	}
-	switch s.auth.check(r) {
-	case authMissing:
-		w.Header().Add("WWW-Authenticate", `Basic realm="meshprobe heartbeat"`)
-		w.Header().Add("WWW-Authenticate", `Bearer realm="meshprobe heartbeat"`)
-		writeError(w, r, http.StatusUnauthorized, "authentication required: send ?token= or an Authorization Basic or Bearer header")
-		return http.StatusUnauthorized
-	case authWrong:
-		writeError(w, r, http.StatusForbidden, "wrong token")
-		return http.StatusForbidden
+	if !s.allow(w, r, client) {
+		return http.StatusTooManyRequests
 	}
 	v := s.cache.Verdict(t, s.mesh)
 	code := statusCode(v.Status)
 	writeJSON(w, r, code, v)
 	return code
+}
+
+// refusal is the answer to a request refused before its verdict.
+type refusal struct {
+	code int
+	msg  string
+}
+
+// refusal checks method, path and credentials, in that order.
+func (s *Server) refusal(r *http.Request, perr error) (refusal, bool) {
+	switch {
+	case !methodAllowed(r):
+		return refusal{http.StatusMethodNotAllowed, "method " + truncate(r.Method) + " not allowed: use GET or HEAD"}, true
+	case perr != nil:
+		return refusal{http.StatusNotFound, perr.Error()}, true
+	}
+	switch s.auth.check(r) {
+	case authMissing:
+		return refusal{http.StatusUnauthorized, "authentication required: send ?token= or an Authorization Basic or Bearer header"}, true
+	case authWrong:
+		return refusal{http.StatusForbidden, "wrong token"}, true
+	}
+	return refusal{}, false
+}
+
+func (ref refusal) write(w http.ResponseWriter, r *http.Request) {
+	switch ref.code {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", "GET, HEAD")
+	case http.StatusUnauthorized:
+		w.Header().Add("WWW-Authenticate", `Basic realm="meshprobe heartbeat"`)
+		w.Header().Add("WWW-Authenticate", `Bearer realm="meshprobe heartbeat"`)
+	}
+	writeError(w, r, ref.code, ref.msg)
 }
 
 // serveOwnHealth answers /healthz: 200 once the caches are filled.
@@ -69,41 +98,16 @@ func (s *Server) serveOwnHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// allow applies the per-client-IP rate limit and answers 429 when it is spent.
-func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
-	if s.limiter == nil {
-		return true
-	}
-	d := s.limiter.allow(clientIP(r))
-	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.FormatInt(s.limiter.rate.Limit, 10))
-	h.Set("X-RateLimit-Remaining", strconv.FormatInt(d.remaining, 10))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(d.reset.Unix(), 10))
-	if d.allowed {
-		return true
-	}
-	wait := math.Ceil(d.reset.Sub(s.cfg.Clock.Now()).Seconds())
-	h.Set("Retry-After", strconv.Itoa(max(1, int(wait))))
-	writeError(w, r, http.StatusTooManyRequests, "rate limit exceeded")
-	return false
-}
-
 func allowedMethod(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if methodAllowed(r) {
 		return true
 	}
-	w.Header().Set("Allow", "GET, HEAD")
-	writeError(w, r, http.StatusMethodNotAllowed, "method "+truncate(r.Method)+" not allowed: use GET or HEAD")
+	refusal{http.StatusMethodNotAllowed, "method " + truncate(r.Method) + " not allowed: use GET or HEAD"}.write(w, r)
 	return false
 }
 
-// clientIP is the TCP peer's address; forwarding headers are not trusted.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+func methodAllowed(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead
 }
 
 func statusCode(s Status) int {

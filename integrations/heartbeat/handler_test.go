@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +155,11 @@ func TestHandlerRateLimit(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, "2", resp.Header.Get("X-RateLimit-Limit"))
 	assert.Equal(t, "1", resp.Header.Get("X-RateLimit-Remaining"))
-	resp, _ = do(t, "GET", web, nil) // unauthenticated requests count too
+	resp, _ = do(t, "GET", web, nil) // counts in the failure bucket only
 	require.Equal(t, 401, resp.StatusCode)
+	resp, _ = do(t, "GET", web+"?token="+testToken, nil)
+	require.Equal(t, 200, resp.StatusCode, "the unauthenticated request spent nothing of the budget")
+	assert.Equal(t, "0", resp.Header.Get("X-RateLimit-Remaining"))
 	ts.clk.Step(20 * time.Second)
 	resp, body := do(t, "GET", web+"?token="+testToken, nil)
 	require.Equal(t, 429, resp.StatusCode)
@@ -167,6 +171,64 @@ func TestHandlerRateLimit(t *testing.T) {
 	resp, _ = do(t, "GET", web+"?token="+testToken, nil)
 	assert.Equal(t, 200, resp.StatusCode, "the next window admits requests again")
 	assert.InDelta(t, 1, counterValue(t, ts.reg, KindDeployment, "429"), 0)
+}
+
+// TestHandlerFailedAuthBucket: requests that do not authenticate spend a small
+// bucket of their own; once it is spent the client gets 429 for every request,
+// a correct token included (no oracle), while its RateLimit budget stays whole
+// and other clients are unaffected.
+func TestHandlerFailedAuthBucket(t *testing.T) {
+	ts := startTestServer(t, func(c *Config) {
+		c.RateLimit, c.FailedAuthRateLimit = Rate{Limit: 100, Period: time.Minute}, Rate{Limit: 3, Period: time.Minute}
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	web := ts.url + "/api/healthz/shop/deployment/web"
+	guesser, monitor := http.Header{"X-Forwarded-For": {"203.0.113.7"}}, http.Header{"X-Forwarded-For": {"198.51.100.1"}}
+	for i, url := range []string{web + "?token=guess1", web, ts.url + "/api/healthz/shop/nokind/web?token=guess2"} {
+		resp, _ := do(t, "GET", url, guesser)
+		require.Contains(t, []int{401, 403, 404}, resp.StatusCode, "failure %d", i)
+		assert.Empty(t, resp.Header.Get("X-RateLimit-Remaining"), "failures do not touch RateLimit")
+	}
+	resp, body := do(t, "GET", web+"?token=guess3", guesser)
+	require.Equal(t, 429, resp.StatusCode)
+	assert.Contains(t, string(body), "too many failed requests")
+	assert.Equal(t, "60", resp.Header.Get("Retry-After"))
+	resp, _ = do(t, "GET", web+"?token="+testToken, guesser)
+	assert.Equal(t, 429, resp.StatusCode, "a right guess is refused like a wrong one")
+
+	resp, _ = do(t, "GET", web+"?token="+testToken, monitor)
+	require.Equal(t, 200, resp.StatusCode, "another client is not throttled")
+	assert.Equal(t, "99", resp.Header.Get("X-RateLimit-Remaining"))
+
+	ts.clk.Step(time.Minute)
+	resp, _ = do(t, "GET", web+"?token="+testToken, guesser)
+	require.Equal(t, 200, resp.StatusCode, "the failure window ended")
+	assert.Equal(t, "99", resp.Header.Get("X-RateLimit-Remaining"), "the guesses spent none of the client's RateLimit")
+}
+
+// TestHandlerForwardedFor: X-Forwarded-For picks the client only behind a
+// trusted proxy; from any other peer it cannot buy a fresh budget.
+func TestHandlerForwardedFor(t *testing.T) {
+	limited := func(trusted ...netip.Prefix) string {
+		return startTestServer(t, func(c *Config) {
+			c.RateLimit, c.TrustedProxies = Rate{Limit: 1, Period: time.Minute}, trusted
+		}).url + "/api/healthz/shop/deployment/web?token=" + testToken
+	}
+	xff := func(a string) http.Header { return http.Header{"X-Forwarded-For": {a}} }
+
+	untrusted := limited(netip.MustParsePrefix("10.0.0.0/8"))
+	resp, _ := do(t, "GET", untrusted, xff("192.0.2.1"))
+	require.Equal(t, 200, resp.StatusCode)
+	resp, _ = do(t, "GET", untrusted, xff("192.0.2.2"))
+	assert.Equal(t, 429, resp.StatusCode, "the peer 127.0.0.1 is no trusted proxy: its header is ignored")
+
+	proxied := limited(netip.MustParsePrefix("127.0.0.1/32"))
+	resp, _ = do(t, "GET", proxied, xff("192.0.2.1"))
+	require.Equal(t, 200, resp.StatusCode)
+	resp, _ = do(t, "GET", proxied, xff("192.0.2.2"))
+	assert.Equal(t, 200, resp.StatusCode, "behind the trusted proxy each client has its own budget")
+	resp, _ = do(t, "GET", proxied, xff("192.0.2.2, 192.0.2.1"))
+	assert.Equal(t, 429, resp.StatusCode, "the rightmost untrusted address is the client, whatever the client prepends")
 }
 
 func TestHandlerVerdictBody(t *testing.T) {

@@ -114,6 +114,19 @@ func (l *limiter) allow(client string) decision {
 	return decision{allowed: true, remaining: l.rate.Limit - w.count, reset: w.reset}
 }
 
+// spent reports whether client's window is open and used up, without counting a
+// request, and when it ends.
+func (l *limiter) spent(client string) (bool, time.Time) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.clients[client]
+	if !ok || !now.Before(w.reset) {
+		return false, time.Time{}
+	}
+	return w.count >= l.rate.Limit, w.reset
+}
+
 // sweep drops expired windows, at most once a second, and reports whether there
 // is room for another client.
 func (l *limiter) sweep(now time.Time) bool {

@@ -22,8 +22,11 @@ type Server struct {
 	mesh    MeshView
 	log     *slog.Logger
 	auth    authenticator
-	limiter *limiter
-	metrics *metrics
+	clients clientResolver
+	// limiter counts authenticated requests, failures the others; nil: unlimited.
+	limiter  *limiter
+	failures *limiter
+	metrics  *metrics
 }
 
 // NewServer checks cfg and builds the server. mesh may be nil when the process
@@ -40,9 +43,13 @@ func NewServer(cfg Config, c *Cache, mesh MeshView, log *slog.Logger, reg promet
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, cache: c, mesh: mesh, log: log, auth: newAuthenticator(cfg.Token, cfg.InsecureNoAuth), metrics: m}
+	s := &Server{cfg: cfg, cache: c, mesh: mesh, log: log, auth: newAuthenticator(cfg.Token, cfg.InsecureNoAuth),
+		clients: clientResolver{trusted: cfg.TrustedProxies}, metrics: m}
 	if !cfg.RateLimit.Unlimited() {
 		s.limiter = newLimiter(cfg.RateLimit, cfg.MaxClients, cfg.Clock)
+	}
+	if !cfg.FailedAuthRateLimit.Unlimited() {
+		s.failures = newLimiter(cfg.FailedAuthRateLimit, cfg.MaxClients, cfg.Clock)
 	}
 	if cfg.InsecureNoAuth {
 		log.Warn("heartbeat: serving WITHOUT authentication (--insecure-no-auth)")
@@ -80,7 +87,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("heartbeat: serving", "addr", ln.Addr().String(), "rateLimit", s.cfg.RateLimit.String())
+	s.log.Info("heartbeat: serving", "addr", ln.Addr().String(), "rateLimit", s.cfg.RateLimit.String(),
+		"failedAuthRateLimit", s.cfg.FailedAuthRateLimit.String(), "trustedProxies", len(s.cfg.TrustedProxies))
 	select {
 	case err := <-errc:
 		return fmt.Errorf("heartbeat: serving on %s: %w", ln.Addr(), err)
