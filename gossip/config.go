@@ -99,7 +99,7 @@ type Config struct {
 // meshprobe-gossip Service in meshprobe-system; join backoff 1 s to 30 s; reconnect
 // every 30 s; departed members listed for 1 minute; key file polled every 2 s;
 // memberlist's LAN timings (probe every 1 s, timeout 500 ms, gossip every 200 ms,
-// push/pull every 30 s) with suspicion multiplier 3 (memberlist's is 4: a failed
+// push/pull every 30 s) with suspicion multiplier 2 (memberlist's is 4: a failed
 // member is declared dead sooner) and TCP timeout 5 s; leave within 5 s; an echo
 // round every 1 s to 3 peers, 1 s timeout; no declared peer namespaces and no
 // detailed peer labels (their limit 64 when set).
