@@ -239,11 +239,39 @@ type sidecarProc struct {
 	pid        int
 	metricsURL string
 	gossipPort int
+	exited     <-chan struct{}
+}
+
+// stop ends the sidecar as the kubelet would (SIGTERM: it leaves the mesh)
+// and waits until it has exited.
+func (s *sidecarProc) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, syscall.Kill(s.pid, syscall.SIGTERM))
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("sidecar %d did not exit", s.pid)
+	}
 }
 
 // startSidecar builds and starts a sidecar of pod shop/web-1 that joins the
 // control plane's gossip port on 127.0.0.1.
 func startSidecar(t *testing.T, keyDir string, cpPort int) *sidecarProc {
+	t.Helper()
+	return startSidecarAs(t, keyDir, cpPort, podIdentity{namespace: "shop", pod: "web-1", ip: "127.0.0.1",
+		uid: "0000000a-0000-0000-0000-000000000000", ownerKind: "Deployment", ownerName: "web"})
+}
+
+// podIdentity is what a sidecar's Downward API says about its pod: the pod
+// it says it runs in (a liar's may be anyone's), and the address it gossips
+// from (ip, where it binds and which it advertises).
+type podIdentity struct {
+	namespace, pod, ip, uid, ownerKind, ownerName string
+}
+
+// startSidecarAs builds and starts a sidecar that says it is id and joins the
+// control plane's gossip port on 127.0.0.1.
+func startSidecarAs(t *testing.T, keyDir string, cpPort int, id podIdentity) *sidecarProc {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "meshprobe-sidecar")
@@ -256,12 +284,12 @@ func startSidecar(t *testing.T, keyDir string, cpPort int) *sidecarProc {
 	httpPort, gossipPort := freeport.TCP(t), freeport.TCPAndUDP(t)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
-		contract.EnvPodName + "=web-1", contract.EnvPodNamespace + "=shop", contract.EnvPodIP + "=127.0.0.1",
-		contract.EnvPodUID + "=0000000a-0000-0000-0000-000000000000", contract.EnvNodeName + "=node-a",
-		contract.EnvOwnerKind + "=Deployment", contract.EnvOwnerName + "=web",
+		contract.EnvPodName + "=" + id.pod, contract.EnvPodNamespace + "=" + id.namespace, contract.EnvPodIP + "=" + id.ip,
+		contract.EnvPodUID + "=" + id.uid, contract.EnvNodeName + "=node-a",
+		contract.EnvOwnerKind + "=" + id.ownerKind, contract.EnvOwnerName + "=" + id.ownerName,
 		contract.EnvGossipJoin + "=127.0.0.1:" + strconv.Itoa(cpPort), contract.EnvGossipPort + "=" + strconv.Itoa(gossipPort),
-		"MESHPROBE_GOSSIP_BIND_ADDR=127.0.0.1", contract.EnvGossipKeyDir + "=" + keyDir, contract.EnvPodInfoDir + "=" + info,
-		"MESHPROBE_HTTP_ADDR=127.0.0.1", contract.EnvHTTPPort + "=" + strconv.Itoa(httpPort), "MESHPROBE_LOG_FORMAT=text"}
+		"MESHPROBE_GOSSIP_BIND_ADDR=" + id.ip, contract.EnvGossipKeyDir + "=" + keyDir, contract.EnvPodInfoDir + "=" + info,
+		"MESHPROBE_HTTP_ADDR=" + id.ip, contract.EnvHTTPPort + "=" + strconv.Itoa(httpPort), "MESHPROBE_LOG_FORMAT=text"}
 	logPath := filepath.Join(dir, "sidecar.log")
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
@@ -279,10 +307,10 @@ func startSidecar(t *testing.T, keyDir string, cpPort int) *sidecarProc {
 		}
 		if t.Failed() {
 			data, _ := os.ReadFile(logPath)
-			t.Logf("sidecar log:\n%s", tail(string(data), 40))
+			t.Logf("sidecar %s/%s log:\n%s", id.namespace, id.pod, tail(string(data), 40))
 		}
 	})
-	return &sidecarProc{pid: cmd.Process.Pid, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", httpPort), gossipPort: gossipPort}
+	return &sidecarProc{pid: cmd.Process.Pid, metricsURL: fmt.Sprintf("http://%s:%d/metrics", id.ip, httpPort), gossipPort: gossipPort, exited: exited}
 }
 
 func mustStatus(t *testing.T, pid int, field string) int64 {

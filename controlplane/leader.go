@@ -16,6 +16,7 @@ import (
 	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
 	"github.com/meshprobe/meshprobe/integrations/leader"
+	"github.com/meshprobe/meshprobe/integrations/memberverify"
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes"
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
@@ -23,7 +24,8 @@ import (
 // leaderTasks builds the leader-only tasks. Plug new leader-only work in here.
 func (cp *controlPlane) leaderTasks(o *options, client kubernetes.Interface, reg prometheus.Registerer) ([]leader.Task, error) {
 	var tasks []leader.Task
-	hb, err := cp.heartbeatTask(o, reg)
+	view := cp.memberView()
+	hb, err := cp.heartbeatTask(o, view, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -49,16 +51,21 @@ func (cp *controlPlane) leaderTasks(o *options, client kubernetes.Interface, reg
 	}
 	gk := o.cp.gossipKeys
 	gk.Namespace, gk.ExcludedNamespaces = o.namespace, excludedNamespaces(o.excludedNS, o.namespace)
-	keys, err := gossipkeys.New(gk, client, cp.mesh, cp.log)
+	keys, err := gossipkeys.New(gk, client, view, cp.log)
 	if err != nil {
 		return nil, err
 	}
-	return append(tasks, keys.Task()), nil
+	verify, err := memberVerifyTask(o, view, client, cp.log, reg)
+	if err != nil {
+		return nil, err
+	}
+	return append(tasks, verify, keys.Task()), nil
 }
 
-// heartbeatTask builds the heartbeat API over the shared informers. Without a
-// token (and without --insecure-no-auth) the API stays off, the rest runs.
-func (cp *controlPlane) heartbeatTask(o *options, reg prometheus.Registerer) ([]leader.Task, error) {
+// heartbeatTask builds the heartbeat API over the shared informers and view (nil
+// without a gossip member). Without a token (and without --insecure-no-auth)
+// the API stays off, the rest runs.
+func (cp *controlPlane) heartbeatTask(o *options, view *memberverify.View, reg prometheus.Registerer) ([]leader.Task, error) {
 	if o.cp.heartbeatAddr == "0" {
 		return nil, nil
 	}
@@ -74,10 +81,6 @@ func (cp *controlPlane) heartbeatTask(o *options, reg prometheus.Registerer) ([]
 		}
 		cfg.RateLimit = r
 	}
-	cfg.TrustedProxies = o.cp.heartbeatTrustedProxies
-	if o.cp.heartbeatFailedAuth != nil {
-		cfg.FailedAuthRateLimit = *o.cp.heartbeatFailedAuth
-	}
 	if cfg.Token == "" && !cfg.InsecureNoAuth {
 		cp.log.Error("heartbeat API is off: set " + heartbeat.EnvAuthToken + " (or pass --insecure-no-auth)")
 		return nil, nil
@@ -87,8 +90,8 @@ func (cp *controlPlane) heartbeatTask(o *options, reg prometheus.Registerer) ([]
 		return nil, err
 	}
 	var mesh heartbeat.MeshView
-	if cp.mesh != nil {
-		mesh = cp.mesh
+	if view != nil {
+		mesh = view
 	}
 	srv, err := heartbeat.NewServer(cfg, hc, mesh, cp.log, reg)
 	if err != nil {
