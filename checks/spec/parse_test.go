@@ -164,8 +164,9 @@ func TestRegistryCoversCheck(t *testing.T) {
 	assert.Equal(t, []Type{TypeDNS, TypeGRPC, TypeHTTP, TypeTCP, TypeTLS}, Types())
 }
 
-// FuzzParse feeds arbitrary annotations to Parse: it must never panic, and what
-// it accepts must survive a JSON round trip unchanged.
+// FuzzParse feeds arbitrary annotations to Parse: it must never panic, what it
+// accepts must name no file in meshprobe's own key and token directories, and it
+// must survive a JSON round trip unchanged.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.yaml")
 	for _, file := range files {
@@ -175,6 +176,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`[{"name":"a","type":"grpc","address":"h:1","tls":{}}]`))
 	f.Add([]byte("- &a {name: x}\n- *a\n"))
+	f.Add([]byte("- {name: k, type: http, url: 'http://h/', bearerTokenFile: /etc/meshprobe/x/../gossip//keys}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		specs, err := Parse(data)
 		if err != nil {
@@ -185,6 +187,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatal("empty error message")
 			}
 			return
+		}
+		for _, s := range specs {
+			assertNoProtectedFile(t, s)
 		}
 		again, err := json.Marshal(specs)
 		if err != nil {
@@ -198,4 +203,22 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed specs:\n%+v\n%+v", specs, specs2)
 		}
 	})
+}
+
+// assertNoProtectedFile fails when an accepted check reads a file in a
+// protected directory.
+func assertNoProtectedFile(t *testing.T, s Check) {
+	t.Helper()
+	files := []string{s.BearerTokenFile}
+	if s.BasicAuth != nil {
+		files = append(files, s.BasicAuth.PasswordFile)
+	}
+	if s.TLS != nil {
+		files = append(files, s.TLS.CAFile)
+	}
+	for _, f := range files {
+		if dir, _, ok := ProtectedDir(f); ok && f != "" {
+			t.Fatalf("check %q reads %q, in %s", s.Name, f, dir)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"net"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -91,13 +90,6 @@ func validHostPort(p *problems, field, addr string) {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		p.add(field, "invalid port %q: want 1-65535", port)
-	}
-}
-
-// validFile reports a file path that is not absolute.
-func validFile(p *problems, field, path string) {
-	if path != "" && !filepath.IsAbs(path) {
-		p.add(field, "%q is not an absolute path", path)
 	}
 }
 
