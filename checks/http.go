@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -163,7 +162,7 @@ func (h *httpProber) authorize(req *http.Request) error {
 // Errors name the source, never the value.
 func (h *httpProber) secret(what, file, env string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := spec.ReadFile(file) // refuses meshprobe's own keys, also through symlinks
 		if err != nil {
 			return "", fmt.Errorf("reading %s: %w", what, err)
 		}

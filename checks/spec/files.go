@@ -1,8 +1,12 @@
 package spec
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
@@ -49,4 +53,28 @@ func validFile(p *problems, field, file string) {
 	if dir, what, ok := ProtectedDir(file); ok {
 		p.add(field, "%q is in %s (%s): checks may not read meshprobe's own keys and tokens", file, what, dir)
 	}
+}
+
+// ReadFile reads a file a check names (a password or token file), refusing it
+// when the file actually opened, after every symlink, lies in a protected
+// directory: a link in a volume the app shares with the sidecar cannot lead a
+// check to meshprobe's key. The opened file's path comes from /proc/self/fd, so
+// swapping the link after the check cannot win a race; without /proc the name
+// is resolved with filepath.EvalSymlinks.
+func ReadFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	opened, err := os.Readlink("/proc/self/fd/" + strconv.FormatUint(uint64(f.Fd()), 10))
+	if err != nil {
+		if opened, err = filepath.EvalSymlinks(name); err != nil {
+			return nil, err
+		}
+	}
+	if dir, what, ok := ProtectedDir(opened); ok {
+		return nil, fmt.Errorf("%s is %s, in %s (%s): checks may not read meshprobe's own keys and tokens", name, opened, what, dir)
+	}
+	return io.ReadAll(f)
 }

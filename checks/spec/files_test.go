@@ -1,9 +1,12 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestProtectedDir(t *testing.T) {
@@ -38,4 +41,26 @@ func TestProtectedDir(t *testing.T) {
 			assert.Equal(t, tt.dir != "", what != "")
 		})
 	}
+}
+
+// TestReadFile: a file is read through symlinks, unless the file actually
+// opened lies in a protected directory, whatever the link's own name.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(token, []byte("s3cret\n"), 0o600))
+	link := filepath.Join(dir, "link")
+	require.NoError(t, os.Symlink(token, link))
+	b, err := ReadFile(link)
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret\n", string(b))
+
+	sneaky := filepath.Join(dir, "sneaky")
+	require.NoError(t, os.Symlink("/proc/self/status", sneaky))
+	_, err = ReadFile(sneaky)
+	require.ErrorContains(t, err, sneaky+" is /proc/")
+	require.ErrorContains(t, err, "in the proc filesystem (/proc): checks may not read meshprobe's own keys and tokens")
+
+	_, err = ReadFile(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
