@@ -29,7 +29,7 @@ func BenchmarkPass10kPods(b *testing.B) {
 	if err == nil || c != nil {
 		b.Fatal("New without a client must fail") // the benchmark builds the runtime by hand
 	}
-	m, err := newGauge(reg)
+	m, err := newGauge(reg, missedPodsName, missedPodsHelp)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,6 +29,14 @@ type Config struct {
 	// RepairCooldown is the least time between two restarts of one workload; a
 	// restart by kubectl counts too (the restartedAt annotation). Default 15m.
 	RepairCooldown time.Duration
+	// RepairMaxRestarts and RepairWindow are the loop breaker: a workload that
+	// the repair restarted RepairMaxRestarts times within RepairWindow, each
+	// time followed by new pods without the sidecar, is not restarted again
+	// until none of its pods is missed. Defaults 3 and 1h. A window shorter than
+	// RepairMaxRestarts+1 cooldowns is widened to that, or the breaker could
+	// never trip (restarts are at least a cooldown apart).
+	RepairMaxRestarts int
+	RepairWindow      time.Duration
 	// Resync is the period of full passes without a change. Default 5m.
 	Resync time.Duration
 	// MinInterval is the least time between two passes: the changes within it
@@ -41,12 +49,14 @@ type Config struct {
 // DefaultConfig returns the defaults documented on each field.
 func DefaultConfig() Config {
 	return Config{
-		Repair:         RepairOff,
-		RepairInterval: time.Minute,
-		RepairCooldown: 15 * time.Minute,
-		Resync:         5 * time.Minute,
-		MinInterval:    time.Second,
-		Clock:          clock.RealClock{},
+		Repair:            RepairOff,
+		RepairInterval:    time.Minute,
+		RepairCooldown:    15 * time.Minute,
+		RepairMaxRestarts: 3,
+		RepairWindow:      time.Hour,
+		Resync:            5 * time.Minute,
+		MinInterval:       time.Second,
+		Clock:             clock.RealClock{},
 	}
 }
 
@@ -56,6 +66,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"what to do about pods running without the sidecar although injection selects them: off (report them) or restart (rolling-restart their Deployment or StatefulSet)")
 	fs.DurationVar(&c.RepairInterval, "repair-missed-interval", c.RepairInterval, "least time between two missed-injection restarts, cluster-wide")
 	fs.DurationVar(&c.RepairCooldown, "repair-missed-cooldown", c.RepairCooldown, "least time between two missed-injection restarts of the same workload")
+	fs.IntVar(&c.RepairMaxRestarts, "repair-missed-max-restarts", c.RepairMaxRestarts,
+		"restarts of one workload within --repair-missed-window whose new pods still run without the sidecar, after which the repair stops restarting it until none of its pods is missed")
+	fs.DurationVar(&c.RepairWindow, "repair-missed-window", c.RepairWindow, "the window of --repair-missed-max-restarts")
 }
 
 // Validate reports the first invalid setting.
@@ -67,6 +80,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("missedinjection: --repair-missed %q: want %s or %s", c.Repair, RepairOff, RepairRestart)
 	case c.RepairInterval <= 0 || c.RepairCooldown <= 0 || c.Resync <= 0 || c.MinInterval < 0:
 		return errors.New("missedinjection: --repair-missed-interval, --repair-missed-cooldown and resync must be positive")
+	case c.RepairMaxRestarts < 1 || c.RepairWindow <= 0:
+		return errors.New("missedinjection: --repair-missed-max-restarts must be at least 1 and --repair-missed-window positive")
 	case c.Clock == nil:
 		return errors.New("missedinjection: Clock must be set (start from DefaultConfig)")
 	}

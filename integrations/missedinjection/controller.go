@@ -21,7 +21,10 @@ const (
 	ReasonMissed = "MissedInjection"
 	// ReasonRestarted (Normal), on a workload restarted by the repair.
 	ReasonRestarted = "MissedInjectionRestart"
-	eventComponent  = "meshprobe-missed-injections"
+	// ReasonRepairSuspended (Warning), on a workload the loop breaker stopped
+	// restarting.
+	ReasonRepairSuspended = "MissedInjectionRepairSuspended"
+	eventComponent        = "meshprobe-missed-injections"
 )
 
 // Controller finds, reports and optionally repairs missed injections.
@@ -29,11 +32,13 @@ type Controller struct {
 	cfg     Config
 	kube    kubernetes.Interface
 	log     *slog.Logger
-	metrics *snapshotgauge.Gauge
+	metrics *snapshotgauge.Gauge // meshprobe_webhook_missed_pods
+	// suspended is meshprobe_webhook_missed_repair_suspended.
+	suspended *snapshotgauge.Gauge
 }
 
-// New validates cfg, registers meshprobe_webhook_missed_pods with reg and
-// returns the controller.
+// New validates cfg, registers meshprobe_webhook_missed_pods and
+// meshprobe_webhook_missed_repair_suspended with reg and returns the controller.
 func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus.Registerer) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -44,11 +49,15 @@ func New(cfg Config, kube kubernetes.Interface, log *slog.Logger, reg prometheus
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := newGauge(reg)
+	m, err := newGauge(reg, missedPodsName, missedPodsHelp)
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, kube: kube, log: log.With("task", TaskName), metrics: m}, nil
+	sg, err := newGauge(reg, suspendedName, suspendedHelp)
+	if err != nil {
+		return nil, err
+	}
+	return &Controller{cfg: cfg, kube: kube, log: log.With("task", TaskName), metrics: m, suspended: sg}, nil
 }
 
 // Task returns the controller as a leader-only task.

@@ -10,5 +10,8 @@
 // meshprobe_webhook_missed_pods{namespace}. With repair enabled it restarts the
 // owning Deployment or StatefulSet the way `kubectl rollout restart` does, rate
 // limited and at most once per cooldown per workload, so that the webhook
-// injects the new pods.
+// injects the new pods; a loop breaker stops restarting a workload whose new
+// pods keep coming up without the sidecar. Every decision is made from the
+// pods' specs in the API server, never from what gossip members say about
+// themselves, so a member that lies about its pod cannot steer the repair.
 package missedinjection

@@ -41,11 +41,12 @@ func enabled(ns *corev1.Namespace) bool {
 // droppedAnnotations are large annotations the webhook's decision never reads.
 var droppedAnnotations = []string{"kubectl.kubernetes.io/last-applied-configuration", contract.AnnotationChecks}
 
-// trimPod keeps what Missed and the reports read of a pod: identity, labels,
-// annotations (less the large ones), owners, host network, container names and
-// ports, meshprobe-named volumes, the operating system, node selector and
-// required node affinity, restart policy and phase: everything the webhook's
-// skip reasons (name-conflict, windows, run-to-completion, port-conflict) read.
+// trimPod keeps what Missed, the reports and the loop breaker read of a pod:
+// identity and creation time, labels, annotations (less the large ones),
+// owners, host network, container names and ports, meshprobe-named volumes,
+// the operating system, node selector and required node affinity, restart
+// policy and phase: everything the webhook's skip reasons (name-conflict,
+// windows, run-to-completion, port-conflict) read.
 // The cluster-wide pod cache then costs a fraction of full pods.
 func trimPod(obj any) (any, error) {
 	p, ok := obj.(*corev1.Pod)
@@ -58,7 +59,7 @@ func trimPod(obj any) (any, error) {
 	}
 	out := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion,
+			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion, CreationTimestamp: p.CreationTimestamp,
 			Labels: p.Labels, Annotations: ann, OwnerReferences: p.OwnerReferences, DeletionTimestamp: p.DeletionTimestamp,
 		},
 		Spec: corev1.PodSpec{

@@ -118,7 +118,7 @@ func TestTrimPodKeepsTheDecision(t *testing.T) {
 
 func TestCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	c, err := newGauge(reg)
+	c, err := newGauge(reg, missedPodsName, missedPodsHelp)
 	require.NoError(t, err)
 	c.Set(map[string]int{"apps": 2, "quiet": 0})
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
@@ -136,10 +136,12 @@ meshprobe_webhook_missed_pods{namespace="quiet"} 0
 func TestConfigValidate(t *testing.T) {
 	wh := webhook.DefaultConfig()
 	for name, mutate := range map[string]func(*Config){
-		"no webhook config": func(c *Config) { c.Webhook = nil },
-		"unknown repair":    func(c *Config) { c.Repair = "delete" },
-		"zero interval":     func(c *Config) { c.RepairInterval = 0 },
-		"negative cooldown": func(c *Config) { c.RepairCooldown = -time.Second },
+		"no webhook config":  func(c *Config) { c.Webhook = nil },
+		"unknown repair":     func(c *Config) { c.Repair = "delete" },
+		"zero interval":      func(c *Config) { c.RepairInterval = 0 },
+		"negative cooldown":  func(c *Config) { c.RepairCooldown = -time.Second },
+		"no restart allowed": func(c *Config) { c.RepairMaxRestarts = 0 },
+		"zero window":        func(c *Config) { c.RepairWindow = 0 },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := DefaultConfig()

@@ -22,6 +22,20 @@ type workload struct {
 	kind, namespace, name string
 }
 
+// missedPods are one workload's missed pods: their names, and when the newest
+// was created (the loop breaker's evidence that a restart did not help).
+type missedPods struct {
+	names  []string
+	newest time.Time
+}
+
+func (m *missedPods) add(p *corev1.Pod) {
+	m.names = append(m.names, p.Name)
+	if t := p.CreationTimestamp.Time; t.After(m.newest) {
+		m.newest = t
+	}
+}
+
 // pass finds the missed pods, reports the new ones, updates the metric and,
 // with repair on, restarts their workloads. It returns when to look again.
 func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
@@ -42,7 +56,7 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	missed := map[types.UID]bool{}
-	repair := map[workload][]string{}
+	repair := map[workload]*missedPods{}
 	for _, p := range pods {
 		if !Missed(p, byName[p.Namespace], rt.c.cfg.Webhook) {
 			continue
@@ -55,7 +69,10 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 			rt.reported[p.UID] = true
 		}
 		if repairable {
-			repair[w] = append(repair[w], p.Name)
+			if repair[w] == nil {
+				repair[w] = &missedPods{}
+			}
+			repair[w].add(p)
 		}
 	}
 	for uid := range rt.reported {
@@ -67,7 +84,10 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 	if rt.c.cfg.Repair != RepairRestart {
 		return rt.c.cfg.Resync, nil
 	}
-	return rt.repair(ctx, repair)
+	rt.breaker.keep(repair, rt.c.cfg.Clock.Now())
+	wait, err := rt.repair(ctx, repair)
+	rt.c.suspended.Set(rt.breaker.suspendedByNamespace())
+	return wait, err
 }
 
 // repairTarget is the workload a restart of which replaces the pod: its

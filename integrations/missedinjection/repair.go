@@ -18,15 +18,19 @@ import (
 )
 
 // repair restarts the workloads of missed pods: at most one per RepairInterval
-// cluster-wide, and a workload not again within RepairCooldown of its last
-// restart (by meshprobe or kubectl). It returns when to look again.
-func (rt *runtime) repair(ctx context.Context, targets map[workload][]string) (time.Duration, error) {
+// cluster-wide, a workload not again within RepairCooldown of its last restart
+// (by meshprobe or kubectl), and not at all once the loop breaker suspended
+// it. It returns when to look again.
+func (rt *runtime) repair(ctx context.Context, targets map[workload]*missedPods) (time.Duration, error) {
 	cfg := &rt.c.cfg
 	wait := cfg.Resync
 	keys := slices.SortedFunc(maps.Keys(targets), func(a, b workload) int {
 		return strings.Compare(a.namespace+"/"+a.kind+"/"+a.name, b.namespace+"/"+b.kind+"/"+b.name)
 	})
 	for _, w := range keys {
+		if rt.breaker.suspended[w] {
+			continue
+		}
 		obj, template, err := rt.getWorkload(ctx, w)
 		if apierrors.IsNotFound(err) {
 			continue
@@ -39,6 +43,10 @@ func (rt *runtime) repair(ctx context.Context, targets map[workload][]string) (t
 			wait = min(wait, last.Add(cfg.RepairCooldown).Sub(now)+time.Second)
 			continue
 		}
+		if rt.breaker.trips(w, now, targets[w].newest) {
+			rt.suspend(obj, w)
+			continue
+		}
 		if since := now.Sub(rt.lastRestart); since < cfg.RepairInterval {
 			return min(wait, cfg.RepairInterval-since), nil
 		}
@@ -46,12 +54,26 @@ func (rt *runtime) repair(ctx context.Context, targets map[workload][]string) (t
 			return 0, err
 		}
 		rt.lastRestart = now
+		rt.breaker.record(w, now)
 		msg := fmt.Sprintf("restarted to inject the meshprobe sidecar into %d pod(s) that run without it: %s",
-			len(targets[w]), strings.Join(targets[w], ", "))
+			len(targets[w].names), strings.Join(targets[w].names, ", "))
 		rt.log.Info("missedinjection: "+msg, "kind", w.kind, "namespace", w.namespace, "name", w.name)
 		rt.recorder.Event(obj, corev1.EventTypeNormal, ReasonRestarted, msg)
 	}
 	return wait, nil
+}
+
+// suspend stops restarting w, with a Warning Event on it and a log line.
+func (rt *runtime) suspend(obj k8sruntime.Object, w workload) {
+	if !rt.breaker.suspend(w) {
+		return
+	}
+	cfg := &rt.c.cfg
+	msg := fmt.Sprintf("restarted %d times within %s and its new pods still run without the meshprobe sidecar (can the API server reach the webhook?); "+
+		"meshprobe does not restart it again until none of its pods runs without the sidecar: once the webhook is reachable, restart it (kubectl rollout restart)",
+		cfg.RepairMaxRestarts, cfg.RepairWindow)
+	rt.log.Warn("missedinjection: repair suspended: "+msg, "kind", w.kind, "namespace", w.namespace, "name", w.name)
+	rt.recorder.Event(obj, corev1.EventTypeWarning, ReasonRepairSuspended, msg)
 }
 
 // getWorkload returns the Deployment or StatefulSet and its pod template's metadata.
