@@ -42,7 +42,7 @@ func dbPod() *corev1.Pod {
 }
 
 // lister is a real pod lister over an indexer holding pods.
-func lister(t *testing.T, pods ...*corev1.Pod) listerv1.PodLister {
+func lister(t testing.TB, pods ...*corev1.Pod) listerv1.PodLister {
 	t.Helper()
 	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	for _, p := range pods {

@@ -72,11 +72,13 @@ func (v *View) Status() gossip.Status { return v.mesh.Status() }
 func (v *View) AliveMembers(namespace, ownerKind, ownerName string) int {
 	synced := v.synced()
 	n := 0
-	for _, m := range v.mesh.Members() {
-		if !live(m) || m.Meta.Namespace != namespace || m.Meta.OwnerKind != ownerKind || m.Meta.OwnerName != ownerName {
+	members := v.mesh.Members()
+	for i := range members {
+		m := &members[i] // a Member is large: no copy for the members of other owners
+		if !live(*m) || m.Meta.Namespace != namespace || m.Meta.OwnerKind != ownerKind || m.Meta.OwnerName != ownerName {
 			continue
 		}
-		if m.Self || (synced && Check(m, v.pods).OK()) {
+		if m.Self || (synced && Check(*m, v.pods).OK()) {
 			n++
 		}
 	}
