@@ -183,6 +183,7 @@ func sidecarPod(m member) *corev1.Pod {
 	pod := podObject(m.namespace, m.pod, m.node,
 		map[string]string{contract.LabelApp: m.app, contract.LabelMember: "true"},
 		corev1.Container{Name: m.app, Image: m.app + ":test"})
+	pod.Annotations = map[string]string{contract.AnnotationInjected: "v0.0.0"}
 	pod.Spec.InitContainers = []corev1.Container{{
 		Name: contract.SidecarContainerName, Image: "meshprobe-sidecar:test", RestartPolicy: &always,
 		Ports: []corev1.ContainerPort{

@@ -49,6 +49,10 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 			sidecarEnv(m, cp.gossipAddr, keyDir, podInfo(t, m, pod.Labels)))
 	}
 
+	for _, d := range decoyPods(members[0]) {
+		createRunningPod(t, env.Client, d, members[0].ip)
+	}
+
 	rules := writeRuleFile(t, t.TempDir())
 	promtest.CheckRules(t, rules)
 	sd := promtest.KubernetesSD(t, env.Client)
@@ -68,6 +72,11 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 		checkExposition(t, "control plane", cp.metricsURL)
 	})
 	t.Run("podmonitors find the same targets", func(t *testing.T) { sameTargets(t, prom) })
+	t.Run("pods that only look like members are not scraped", func(t *testing.T) {
+		v, err := prom.Instant(ctx, `up{pod=~"decoy-.*"}`)
+		require.NoError(t, err)
+		assert.Empty(t, v, "decoy targets")
+	})
 	t.Run("control-plane work shows in prometheus", func(t *testing.T) { controlPlaneActivity(t, ctx, prom) })
 	t.Run("dashboard queries return data", func(t *testing.T) { dashboardReturnsData(t, ctx, prom) })
 	t.Run("dashboard variables", func(t *testing.T) { variablesReturnValues(t, ctx, prom) })

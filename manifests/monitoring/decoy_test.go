@@ -1,0 +1,71 @@
+package monitoring
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshprobe/meshprobe/internal/contract"
+)
+
+// sidecarTargetFilter are the keep rules that limit the sidecar job to the
+// injected container: a pod label and a port name are what any pod author sets.
+var sidecarTargetFilter = []map[string]any{
+	{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_container_name"}, "regex": contract.SidecarContainerName},
+	{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_annotationpresent_meshprobe_io_injected"}, "regex": "true"},
+}
+
+// TestSidecarJobsKeepOnlyTheInjectedContainer: both the PodMonitor and the plain
+// scrape configuration keep the sidecar container's port of annotated pods only,
+// and neither honours the labels of the scraped series.
+func TestSidecarJobsKeepOnlyTheInjectedContainer(t *testing.T) {
+	pm := readPodMonitor(t, sidecarPodMon)
+	ep := pm.Spec.PodMetricsEndpoints[0]
+	assert.False(t, ep.HonorLabels, "a sidecar's series must not set namespace or pod")
+	var rules []map[string]any
+	for _, r := range ep.Relabelings {
+		rules = append(rules, snakeKeys(r))
+	}
+	for _, want := range sidecarTargetFilter {
+		assert.Contains(t, rules, want, "PodMonitor")
+	}
+
+	var doc struct {
+		ScrapeConfigs []map[string]any `json:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(readFile(t, scrapeFile), &doc))
+	var job map[string]any
+	for _, sc := range doc.ScrapeConfigs {
+		if sc["job_name"] == "meshprobe-sidecar" {
+			job = sc
+		}
+	}
+	require.NotNil(t, job)
+	assert.NotEqual(t, true, job["honor_labels"])
+	var plain []map[string]any
+	for _, r := range job["relabel_configs"].([]any) {
+		plain = append(plain, r.(map[string]any))
+	}
+	for _, want := range sidecarTargetFilter {
+		assert.Contains(t, plain, want, "plain scrape configuration")
+	}
+}
+
+// decoyPods look like members to a label selector but are not the injected
+// sidecar: the label and a port named meshprobe-http on an app container, and a
+// container named meshprobe-sidecar in a pod without the meshprobe.io/injected
+// annotation. Both use m's address, where a sidecar does serve /metrics, so a
+// scrape would succeed: neither may become a target.
+func decoyPods(m member) []*corev1.Pod {
+	appPort := podObject(m.namespace, "decoy-app-port", m.node, map[string]string{contract.LabelMember: "true"},
+		corev1.Container{Name: "app", Image: "app:test", Ports: []corev1.ContainerPort{
+			{Name: contract.PortNameHTTP, ContainerPort: contract.DefaultHTTPPort, Protocol: corev1.ProtocolTCP},
+		}})
+	appPort.Annotations = map[string]string{contract.AnnotationInjected: "v0.0.0"}
+	unannotated := sidecarPod(m)
+	unannotated.Name, unannotated.Annotations = "decoy-unannotated", nil
+	return []*corev1.Pod{appPort, unannotated}
+}
