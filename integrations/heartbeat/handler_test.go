@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/meshprobe/meshprobe/internal/testkit/promtest"
 )
 
 const testToken = "dGVzdDp0ZXN0"
@@ -107,24 +109,7 @@ func TestHandlerAuthAndRouting(t *testing.T) {
 
 func counterValue(t *testing.T, reg *prometheus.Registry, kind, code string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range families {
-		if mf.GetName() != "meshprobe_heartbeat_requests_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				labels[lp.GetName()] = lp.GetValue()
-			}
-			if labels["kind"] == kind && labels["code"] == code {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no series kind=%s code=%s", kind, code)
-	return 0
+	return promtest.CounterValue(t, reg, "meshprobe_heartbeat_requests_total", map[string]string{"kind": kind, "code": code})
 }
 
 func TestHandlerHEAD(t *testing.T) {
