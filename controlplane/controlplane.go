@@ -46,7 +46,7 @@ func newControlPlane(o *options, log *slog.Logger, reg prometheus.Registerer) (*
 	if err != nil {
 		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := kubernetes.NewForConfig(preferProtobuf(rc))
 	if err != nil {
 		return nil, fmt.Errorf("control plane: building the Kubernetes client: %w", err)
 	}

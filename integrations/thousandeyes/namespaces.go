@@ -8,6 +8,8 @@ import (
 	"k8s.io/client-go/informers"
 	listerv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/meshprobe/meshprobe/internal/controlloop"
 )
 
 // A namespace admin cannot opt a namespace in: only whoever may label
@@ -45,7 +47,7 @@ func (c *Controller) newOptIn() (*optIn, informers.SharedInformerFactory) {
 	if c.cfg.Namespace != "" {
 		return o, nil
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
+	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0, informers.WithTransform(controlloop.StripManagedFields),
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 			lo.LabelSelector = NamespaceLabel + "=" + NamespaceLabelValue
 		}))

@@ -78,7 +78,7 @@ func (c *Controller) newRuntime(ctx context.Context) (*runtime, error) {
 		ignored: map[string]bool{},
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(c.kube, 0,
-		informers.WithNamespace(c.cfg.Namespace),
+		informers.WithNamespace(c.cfg.Namespace), informers.WithTransform(controlloop.StripManagedFields),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.cfg.Selector }))
 	rt.configMaps = factory.Core().V1().ConfigMaps()
 	rt.optIn, rt.nsFactory = c.newOptIn()
