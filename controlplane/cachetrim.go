@@ -20,7 +20,8 @@ import (
 )
 
 // trimShared is the shared factory's transform: pods and workloads are cut to
-// what the heartbeat reads; anything else only loses its managedFields.
+// what the heartbeat and the member checks read; anything else only loses its
+// managedFields.
 func trimShared(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
