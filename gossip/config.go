@@ -93,6 +93,8 @@ type Config struct {
 	tune func(*memberlist.Config)
 	// linkDelay, when positive (tests), delays every UDP packet this member sends.
 	linkDelay time.Duration
+	// wire, when set (tests), is the codec of another release: a mixed-version mesh.
+	wire *wireCodec
 }
 
 // DefaultConfig returns the defaults: gossip on 0.0.0.0:7946; join the

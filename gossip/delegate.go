@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -63,7 +64,14 @@ func (e events) upsert(n *memberlist.Node) {
 	if n.Name == e.m.cfg.Name {
 		return
 	}
-	meta, err := DecodeMeta(n.Meta)
+	meta, err := e.m.wire.decodeMeta(n.Meta)
+	if errors.Is(err, ErrUnsupportedVersion) {
+		// A member of a later major version: ignored like invalid metadata, and
+		// counted apart, so an upgrade that skipped a step shows.
+		e.m.versions.refuse(FormatMeta, err, "member", n.Name)
+		e.m.stats.forget(n.Name)
+		return
+	}
 	if err != nil {
 		// A member that says nothing valid about itself is ignored: not listed,
 		// not probed, not in the metrics, until it announces valid metadata.

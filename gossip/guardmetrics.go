@@ -1,15 +1,18 @@
 package gossip
 
 import (
+	"net/netip"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // guardCollector exports what the member refused before trusting it: streams and
 // packets refused before authentication, and metadata refused as invalid.
 type guardCollector struct {
-	m       *Mesh
-	refused *prometheus.Desc
-	invalid *prometheus.Desc
+	m           *Mesh
+	refused     *prometheus.Desc
+	invalid     *prometheus.Desc
+	unsupported *prometheus.Desc
 }
 
 func newGuardCollector(m *Mesh) *guardCollector {
@@ -21,6 +24,9 @@ func newGuardCollector(m *Mesh) *guardCollector {
 		invalid: prometheus.NewDesc("meshprobe_gossip_invalid_metadata_total",
 			"Member metadata announcements refused as invalid (bad UTF-8, names or label values Kubernetes would not accept, over-long fields); the member is ignored until it announces valid metadata.",
 			nil, nil),
+		unsupported: prometheus.NewDesc("meshprobe_gossip_unsupported_version_total",
+			"Member metadata and echo packets refused because their format version is one this member cannot read (a later major version, or garbage), by format (meta, echo).",
+			[]string{"format"}, nil),
 	}
 }
 
@@ -28,6 +34,7 @@ func newGuardCollector(m *Mesh) *guardCollector {
 func (c *guardCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.refused
 	ch <- c.invalid
+	ch <- c.unsupported
 }
 
 // Collect implements prometheus.Collector.
@@ -39,6 +46,14 @@ func (c *guardCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.invalid, prometheus.CounterValue, float64(c.m.invalidMeta.Load()))
+	for _, f := range versionFormats {
+		ch <- prometheus.MustNewConstMetric(c.unsupported, prometheus.CounterValue, float64(c.m.versions.count(f)), f)
+	}
+}
+
+// refuseEcho counts and logs an echo packet of a version this member cannot read.
+func (m *Mesh) refuseEcho(err error, from netip.AddrPort) {
+	m.versions.refuse(FormatEcho, err, "peer", from.String())
 }
 
 // refused returns the transport's refusals per reason, nil before gossiping.

@@ -63,6 +63,10 @@ type Mesh struct {
 	detail    string
 	// invalidMeta counts metadata announcements refused by DecodeMeta.
 	invalidMeta atomic.Uint64
+	// wire writes and reads metadata and echo packets; versions counts what it
+	// refused for its format version.
+	wire     *wireCodec
+	versions *versionRefusals
 }
 
 // New validates cfg and registers the metrics collector with cfg.Registerer. The
@@ -80,7 +84,12 @@ func New(cfg Config) (*Mesh, error) {
 		stats: newStats(newLabeler(&cfg)),
 		meta:  cfg.Meta,
 		state: StatusWaitingForKey,
+		wire:  cfg.wire,
 	}
+	if m.wire == nil {
+		m.wire = currentWire()
+	}
+	m.versions = newVersionRefusals(m.log, time.Now)
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(m)); err != nil {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
@@ -126,7 +135,7 @@ func (m *Mesh) start(keys Keys) error {
 	if err != nil {
 		return fmt.Errorf("gossip: building keyring: %w", err)
 	}
-	tr, err := NewTransport(TransportConfig{BindAddr: m.cfg.BindAddr, BindPort: m.cfg.BindPort, Logger: m.log, Keys: m.keys, delay: m.cfg.linkDelay})
+	tr, err := NewTransport(TransportConfig{BindAddr: m.cfg.BindAddr, BindPort: m.cfg.BindPort, Logger: m.log, Keys: m.keys, delay: m.cfg.linkDelay, wire: m.wire})
 	if err != nil {
 		return err
 	}
@@ -250,7 +259,7 @@ func (m *Mesh) UpdateMeta(meta Meta) {
 
 // encodeMetaLocked refreshes metaBytes from meta; the caller holds mu.
 func (m *Mesh) encodeMetaLocked() {
-	b, err := m.meta.Encode(MetaMaxSize)
+	b, err := m.wire.encodeMeta(m.meta, MetaMaxSize)
 	if err != nil {
 		m.log.Error("gossip: metadata does not encode; keeping the previous", "err", err)
 		return
@@ -292,7 +301,7 @@ func (m *Mesh) newProber() *prober {
 	m.mu.RUnlock()
 	if m.cfg.EchoInterval <= 0 {
 		// Still answer the probes of others.
-		tr.setEchoHandler(&echoHandler{keys: m.keys, onResponse: func(echoPacket, netip.AddrPort, time.Time) {}})
+		tr.setEchoHandler(&echoHandler{keys: m.keys, onResponse: func(echoPacket, netip.AddrPort, time.Time) {}, unsupported: m.refuseEcho})
 		return nil
 	}
 	p := &prober{
@@ -302,7 +311,7 @@ func (m *Mesh) newProber() *prober {
 		fail:    m.stats.fail,
 	}
 	p.init()
-	tr.setEchoHandler(&echoHandler{keys: m.keys, onResponse: p.onResponse})
+	tr.setEchoHandler(&echoHandler{keys: m.keys, onResponse: p.onResponse, unsupported: m.refuseEcho})
 	return p
 }
 

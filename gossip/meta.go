@@ -9,8 +9,10 @@ import (
 // MetaMaxSize is memberlist's limit on the encoded metadata of one member.
 const MetaMaxSize = 512
 
-// metaVersion is the first byte of encoded metadata. Decoders skip fields they do
-// not know, so new fields need no new version.
+// metaVersion is the first byte of encoded metadata: its major version.
+// Decoders skip fields they do not know, so a new field is a new tag and needs
+// no new version; metadata of another major version is refused
+// (ErrUnsupportedVersion). See wireversion.go.
 const metaVersion = 1
 
 // maxMetaKeys bounds how many key fingerprints the metadata carries.
@@ -138,16 +140,18 @@ func appendField(out []byte, tag byte, val string) []byte {
 	return append(out, val...)
 }
 
-// DecodeMeta parses metadata written by Meta.Encode. Unknown fields are skipped;
-// malformed input, and metadata that does not Validate (a member speaking for a
-// pod that cannot exist), give an error, never a panic.
+// DecodeMeta parses metadata written by Meta.Encode, of this or an earlier
+// release. Unknown fields are skipped; another major version gives an error
+// wrapping ErrUnsupportedVersion; malformed input, and metadata that does not
+// Validate (a member speaking for a pod that cannot exist), give an error, never
+// a panic.
 func DecodeMeta(b []byte) (Meta, error) {
 	var m Meta
 	if len(b) == 0 {
 		return m, errors.New("gossip: decoding metadata: empty")
 	}
 	if b[0] != metaVersion {
-		return m, fmt.Errorf("gossip: decoding metadata: unknown version %d", b[0])
+		return m, fmt.Errorf("gossip: decoding metadata: unknown version %d: %w", b[0], ErrUnsupportedVersion)
 	}
 	b = b[1:]
 	for len(b) > 0 {

@@ -35,6 +35,8 @@ type TransportConfig struct {
 	Limits StreamLimits
 	// delay, when positive (tests), delays every UDP write: a slow link.
 	delay time.Duration
+	// wire, when set (tests), is the echo codec of another release.
+	wire *wireCodec
 }
 
 // TransportStats counts the Transport's UDP traffic, echo probes included.
@@ -66,6 +68,7 @@ type Transport struct {
 	stats    struct{ pin, pout, bin, bout atomic.Uint64 }
 	// delay, when positive, delays every UDP write (tests: a slow link).
 	delay time.Duration
+	wire  *wireCodec
 }
 
 // echoHandler is what the Transport calls for echo packets.
@@ -74,6 +77,9 @@ type echoHandler struct {
 	keys func() [][]byte
 	// onResponse receives an authenticated echo response and its receive time.
 	onResponse func(p echoPacket, from netip.AddrPort, rx time.Time)
+	// unsupported, when set, is told of an echo packet of a version this member
+	// cannot read.
+	unsupported func(err error, from netip.AddrPort)
 }
 
 var _ memberlist.NodeAwareTransport = (*Transport)(nil)
@@ -89,7 +95,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Transport{
-		log: log, bindIP: ip, delay: cfg.delay,
+		log: log, bindIP: ip, delay: cfg.delay, wire: cfg.wire,
 		guard: newStreamGuard(cfg.Limits, cfg.Keys), screen: newPacketScreen(cfg.Keys),
 		packetCh: make(chan *memberlist.Packet, 64),
 		streamCh: make(chan net.Conn),
@@ -107,6 +113,9 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("gossip: transport: %w", err)
+	}
+	if t.wire == nil {
+		t.wire = currentWire()
 	}
 	t.wg.Add(2)
 	go t.acceptLoop()
@@ -225,7 +234,7 @@ func (t *Transport) writeUDP(b []byte, to netip.AddrPort) error {
 // sendEcho sends an echo request and returns the time just before the write.
 func (t *Transport) sendEcho(p echoPacket, key []byte, to netip.AddrPort) (time.Time, error) {
 	var buf [echoLen + sha256Overhead]byte
-	pkt := appendEcho(buf[:0], p, key)
+	pkt := t.wire.appendEcho(buf[:0], p, key)
 	sent := time.Now()
 	return sent, t.writeUDP(pkt, to)
 }
@@ -334,7 +343,7 @@ func (t *Transport) readLoop() {
 		t.stats.pin.Add(1)
 		t.stats.bin.Add(uint64(n))
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if isEcho(buf[:n]) {
+		if t.wire.isEcho(buf[:n]) {
 			t.handleEcho(buf[:n], from, rx)
 			continue
 		}
@@ -358,8 +367,11 @@ func (t *Transport) handleEcho(b []byte, from netip.AddrPort, rx time.Time) {
 	if h == nil {
 		return
 	}
-	p, key, ok := parseEcho(b, h.keys())
-	if !ok {
+	p, key, err := t.wire.readEcho(b, h.keys())
+	if err != nil {
+		if errors.Is(err, ErrUnsupportedVersion) && h.unsupported != nil {
+			h.unsupported(err, from)
+		}
 		return
 	}
 	switch p.kind {
@@ -367,7 +379,7 @@ func (t *Transport) handleEcho(b []byte, from netip.AddrPort, rx time.Time) {
 		p.kind = echoResponse
 		var buf [echoLen + sha256Overhead]byte
 		p.hold = time.Since(rx) // time spent here, which the prober subtracts
-		if err := t.writeUDP(appendEcho(buf[:0], p, key), from); err != nil {
+		if err := t.writeUDP(t.wire.appendEcho(buf[:0], p, key), from); err != nil {
 			t.log.Debug("gossip: answering an echo probe failed", "peer", from.String(), "err", err)
 		}
 	case echoResponse:
