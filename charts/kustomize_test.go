@@ -121,3 +121,26 @@ func sortedKeys(m map[string]map[string]any) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// chartFiles are the chart's copies of manifests/ files (a chart cannot read
+// outside its directory), by their path in the chart.
+var chartFiles = map[string]string{
+	"files/prometheusrule.yaml":      "monitoring/prometheusrule.yaml",
+	"files/dashboard-meshprobe.json": "monitoring/dashboards/meshprobe.json",
+}
+
+// TestChartFilesAreCopies checks the chart's copies against their sources;
+// -update copies them again.
+func TestChartFilesAreCopies(t *testing.T) {
+	for copyPath, src := range chartFiles {
+		want, err := os.ReadFile(filepath.Join(manifestsDir, src))
+		require.NoError(t, err)
+		dst := filepath.Join(chartDir, copyPath)
+		if *update {
+			require.NoError(t, os.WriteFile(dst, want, 0o644))
+		}
+		got, err := os.ReadFile(dst)
+		require.NoError(t, err)
+		assert.True(t, string(want) == string(got), "%s differs from manifests/%s: go test ./charts -update", dst, src)
+	}
+}
