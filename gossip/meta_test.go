@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -104,8 +105,9 @@ func TestMetaEncodeRejectsInvalid(t *testing.T) {
 	require.ErrorContains(t, err, `gossip: encoding metadata: pod "Web_1": a lowercase RFC 1123 subdomain`)
 }
 
-// FuzzDecodeMeta: any input gives an error or metadata that re-encodes to itself
-// and that, announced by a peer, gives a valid exposition on /metrics.
+// FuzzDecodeMeta: any input gives an error (ErrUnsupportedVersion exactly when
+// the version byte is not 1) or metadata that re-encodes to itself and that,
+// announced by a peer, gives a valid exposition on /metrics.
 func FuzzDecodeMeta(f *testing.F) {
 	full, _ := Meta{Pod: "p", Namespace: "n", Keys: []string{"0123456789ab"}, Truncated: true}.Encode(MetaMaxSize)
 	f.Add(full)
@@ -113,9 +115,15 @@ func FuzzDecodeMeta(f *testing.F) {
 	f.Add([]byte{1, 10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte("\x01\x06\x02\xff\xfe"))
 	f.Add([]byte("\x01\x0d\x05zone1\x03\x04node\x01\x03pod"))
+	for _, name := range []string{"v1-meta-sidecar.bin", "v1-meta-rotating-leaving.bin", "future-meta-v1-later-fields.bin", "future-meta-v2.bin"} {
+		f.Add(wireFile(f, name))
+	}
 	m, reg := newExpositionMesh(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		meta, err := DecodeMeta(b)
+		if unsupported := len(b) > 0 && b[0] != metaVersion; unsupported != errors.Is(err, ErrUnsupportedVersion) {
+			t.Fatalf("%q: version %v, error %v", b, unsupported, err)
+		}
 		if err != nil {
 			return
 		}
