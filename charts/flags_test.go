@@ -40,10 +40,7 @@ const (
 // flag of meshprobe-webhook but namedFlags, each with the binary's usage and
 // default, and nothing else; -update rewrites the list, keeping the values set.
 func TestValuesDocumentEveryFlag(t *testing.T) {
-	// Defaults that read the environment must read none.
-	for _, env := range []string{contract.EnvPodNamespace, contract.EnvGossipKeyDir, "TE_API_URL", "TE_API_TOKEN", "TE_API_TOKEN_FILE", "TE_AID"} {
-		t.Setenv(env, "")
-	}
+	clearFlagEnv(t)
 	path := filepath.Join(chartDir, "values.yaml")
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -76,11 +73,7 @@ func flagsBlock(t *testing.T, set map[string]any) string {
 		if _, named := namedFlags[f.Name]; named {
 			return
 		}
-		comment := f.Usage
-		if f.DefValue != "" {
-			comment += fmt.Sprintf(" (default %q)", f.DefValue)
-		}
-		fmt.Fprintf(&b, "    # %s\n", comment)
+		fmt.Fprintf(&b, "    # %s\n", flagDoc(f))
 		v, ok := set[f.Name]
 		if !ok || v == nil {
 			fmt.Fprintf(&b, "    %s: null\n", f.Name)
@@ -93,6 +86,21 @@ func flagsBlock(t *testing.T, set map[string]any) string {
 		}
 	})
 	return b.String()
+}
+
+// flagDoc is a flag's usage and default.
+func flagDoc(f *flag.Flag) string {
+	if f.DefValue == "" {
+		return f.Usage
+	}
+	return fmt.Sprintf("%s (default %q)", f.Usage, f.DefValue)
+}
+
+// clearFlagEnv unsets what the flags' defaults read from the environment.
+func clearFlagEnv(t *testing.T) {
+	for _, env := range []string{contract.EnvPodNamespace, contract.EnvGossipKeyDir, "TE_API_URL", "TE_API_TOKEN", "TE_API_TOKEN_FILE", "TE_AID"} {
+		t.Setenv(env, "")
+	}
 }
 
 func hasValue(values map[string]any, path []string) bool {

@@ -16,11 +16,7 @@ func TestLint(t *testing.T) {
 	maps.Copy(cases, toggles)
 	for _, name := range slices.Sorted(maps.Keys(cases)) {
 		t.Run(name, func(t *testing.T) {
-			l := action.NewLint()
-			l.Strict = true
-			l.Namespace = releaseNamespace
-			l.KubeVersion = kubeVersion
-			res := l.Run([]string{chartDir}, cases[name])
+			res := lint(cases[name])
 			assert.Equal(t, 1, res.TotalChartsLinted)
 			assert.Empty(t, res.Errors)
 			for _, m := range res.Messages {
@@ -28,4 +24,16 @@ func TestLint(t *testing.T) {
 			}
 		})
 	}
+	t.Run("refuses an unknown certificate mode", func(t *testing.T) {
+		assert.NotEmpty(t, lint(map[string]any{"certificates": map[string]any{"mode": "self-signed"}}).Errors)
+	})
+}
+
+// lint runs `helm lint --strict` on the chart with vals.
+func lint(vals map[string]any) *action.LintResult {
+	l := action.NewLint()
+	l.Strict = true
+	l.Namespace = releaseNamespace
+	l.KubeVersion = kubeVersion
+	return l.Run([]string{chartDir}, vals)
 }
