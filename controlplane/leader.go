@@ -81,6 +81,10 @@ func (cp *controlPlane) heartbeatTask(o *options, view *memberverify.View, reg p
 		}
 		cfg.RateLimit = r
 	}
+	cfg.TrustedProxies = o.cp.heartbeatTrustedProxies
+	if o.cp.heartbeatFailedAuth != nil {
+		cfg.FailedAuthRateLimit = *o.cp.heartbeatFailedAuth
+	}
 	if cfg.Token == "" && !cfg.InsecureNoAuth {
 		cp.log.Error("heartbeat API is off: set " + heartbeat.EnvAuthToken + " (or pass --insecure-no-auth)")
 		return nil, nil
