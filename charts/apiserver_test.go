@@ -47,6 +47,34 @@ func TestChartOnAPIServer(t *testing.T) {
 		bad := render(t, map[string]any{"webhook": map[string]any{"resources": map[string]any{"limits": map[string]any{"memory": "lots"}}}})
 		assert.ErrorContains(t, dryRunApply(t, env, bad), "quantities must match")
 	})
+	t.Run("helm takes over a kustomize install", func(t *testing.T) { testTakeOver(t, env) })
+}
+
+// testTakeOver applies `kubectl kustomize manifests/` for real, then installs the
+// chart over it with --take-ownership, as the README says to move to Helm.
+func testTakeOver(t *testing.T, env *testenv.Env) {
+	kc := kube.New(restClientGetter(env, releaseNamespace))
+	resources, err := kc.Build(yamlStream(t, install.RenderForTest(t, manifestsDir)), true)
+	require.NoError(t, err)
+	_, err = kc.Create(resources, kube.ClientCreateOptionServerSideApply(true, true))
+	require.NoError(t, err, "kubectl apply -k manifests/")
+
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
+	require.NoError(t, cfg.Init(restClientGetter(env, releaseNamespace), releaseNamespace, "secret"))
+	ch, err := loader.Load(chartDir)
+	require.NoError(t, err)
+	inst := action.NewInstall(cfg)
+	inst.ReleaseName, inst.Namespace = "meshprobe", releaseNamespace
+	inst.WaitStrategy = kube.HookOnlyStrategy
+	_, err = inst.RunWithContext(t.Context(), ch, nil)
+	require.ErrorContains(t, err, "cannot be imported into the current release", "without --take-ownership")
+	inst.TakeOwnership = true
+	_, err = inst.RunWithContext(t.Context(), ch, nil)
+	require.NoError(t, err, "helm install --take-ownership")
+	mwc, err := env.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(t.Context(), "meshprobe", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "Helm", mwc.Labels["app.kubernetes.io/managed-by"])
+	assert.Equal(t, "meshprobe", mwc.Annotations["meta.helm.sh/release-name"])
 }
 
 // installCertManagerCRDs applies the CRDs shipped in the cert-manager module and
