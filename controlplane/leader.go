@@ -69,21 +69,9 @@ func (cp *controlPlane) heartbeatTask(o *options, view *memberverify.View, reg p
 	if o.cp.heartbeatAddr == "0" {
 		return nil, nil
 	}
-	cfg := heartbeat.DefaultConfig()
-	cfg.Addr, cfg.InsecureNoAuth = o.cp.heartbeatAddr, o.cp.insecureNoAuth
-	if err := cfg.LoadEnv(os.Getenv); err != nil {
+	cfg, err := heartbeatConfig(o, os.Getenv)
+	if err != nil {
 		return nil, err
-	}
-	if o.cp.heartbeatRateLimit != "" {
-		r, err := heartbeat.ParseRate(o.cp.heartbeatRateLimit)
-		if err != nil {
-			return nil, fmt.Errorf("--heartbeat-rate-limit: %w", err)
-		}
-		cfg.RateLimit = r
-	}
-	cfg.TrustedProxies = o.cp.heartbeatTrustedProxies
-	if o.cp.heartbeatFailedAuth != nil {
-		cfg.FailedAuthRateLimit = *o.cp.heartbeatFailedAuth
 	}
 	if cfg.Token == "" && !cfg.InsecureNoAuth {
 		cp.log.Error("heartbeat API is off: set " + heartbeat.EnvAuthToken + " (or pass --insecure-no-auth)")
@@ -102,6 +90,28 @@ func (cp *controlPlane) heartbeatTask(o *options, view *memberverify.View, reg p
 		return nil, err
 	}
 	return []leader.Task{{Name: "heartbeat", Run: srv.Run}}, nil
+}
+
+// heartbeatConfig is the heartbeat API's settings: the environment
+// k8s-heartbeat users know (AUTH_TOKEN_BASIC, RATE_LIMIT, ...), then the flags.
+func heartbeatConfig(o *options, getenv func(string) string) (heartbeat.Config, error) {
+	cfg := heartbeat.DefaultConfig()
+	cfg.Addr, cfg.InsecureNoAuth = o.cp.heartbeatAddr, o.cp.insecureNoAuth
+	if err := cfg.LoadEnv(getenv); err != nil {
+		return cfg, err
+	}
+	if o.cp.heartbeatRateLimit != "" {
+		r, err := heartbeat.ParseRate(o.cp.heartbeatRateLimit)
+		if err != nil {
+			return cfg, fmt.Errorf("--heartbeat-rate-limit: %w", err)
+		}
+		cfg.RateLimit = r
+	}
+	cfg.TrustedProxies = o.cp.heartbeatTrustedProxies
+	if o.cp.heartbeatFailedAuth != nil {
+		cfg.FailedAuthRateLimit = *o.cp.heartbeatFailedAuth
+	}
+	return cfg, nil
 }
 
 func (cp *controlPlane) leaderConfig(o *options) (leader.Config, error) {
