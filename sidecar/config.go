@@ -19,19 +19,21 @@ import (
 // Environment variables the sidecar reads beyond those injection always sets
 // (see internal/contract): tuning knobs the webhook config may pass through.
 const (
-	EnvGossipBindAddr   = "MESHPROBE_GOSSIP_BIND_ADDR"
-	EnvHTTPAddr         = "MESHPROBE_HTTP_ADDR"
-	EnvRTTInterval      = "MESHPROBE_RTT_INTERVAL"
-	EnvRTTPeers         = "MESHPROBE_RTT_PEERS"
-	EnvRTTTimeout       = "MESHPROBE_RTT_TIMEOUT"
-	EnvRTTPeerPodLabels = "MESHPROBE_RTT_PEER_POD_LABELS"
-	EnvLogFormat        = "MESHPROBE_LOG_FORMAT"
+	EnvGossipBindAddr = "MESHPROBE_GOSSIP_BIND_ADDR"
+	EnvHTTPAddr       = "MESHPROBE_HTTP_ADDR"
+	EnvLogFormat      = "MESHPROBE_LOG_FORMAT"
+	// The knobs the meshprobe.io/sidecar settings set are named once, in
+	// internal/contract, which the webhook writes from.
+	EnvRTTInterval      = contract.EnvRTTInterval
+	EnvRTTPeers         = contract.EnvRTTPeers
+	EnvRTTTimeout       = contract.EnvRTTTimeout
+	EnvRTTPeerPodLabels = contract.EnvRTTPeerPodLabels
+	EnvLogLevel         = contract.EnvLogLevel
 	// EnvRTTPeerNamespaces, EnvRTTPeerLabels and EnvRTTPeerLabelLimit shape the
 	// RTT series' labels (gossip/README.md, Metrics).
 	EnvRTTPeerNamespaces = "MESHPROBE_RTT_PEER_NAMESPACES"
 	EnvRTTPeerLabels     = "MESHPROBE_RTT_PEER_LABELS"
 	EnvRTTPeerLabelLimit = "MESHPROBE_RTT_PEER_LABEL_LIMIT"
-	EnvLogLevel          = "MESHPROBE_LOG_LEVEL"
 	// EnvMembersView is what /api/v1/members shows (MembersView).
 	EnvMembersView = "MESHPROBE_MEMBERS_VIEW"
 )
