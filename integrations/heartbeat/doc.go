@@ -1,7 +1,8 @@
 // Package heartbeat serves meshprobe's deployment heartbeat API, compatible with
 // k8s-heartbeat: GET or HEAD /api/healthz/{namespace}/{deployment|statefulset|daemonset}/{name}
 // answers 200 when the workload is healthy, 503 when it is degraded and 404 when it is
-// unknown, with a JSON verdict that lists the reasons.
+// unknown, with a JSON verdict that lists the reasons. /api/health/... and /health
+// answer exactly like /api/healthz/... and /healthz.
 //
 // The verdict is judged from the workload's own status and conditions, from all of its
 // pods (crash loops, restarts, readiness) and, when a MeshView is given, from how many

@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
-// ServeHTTP routes /healthz, the heartbeat API under APIPrefix, and 404 for the rest.
+// ServeHTTP routes /healthz and /health, the heartbeat API under APIPrefix and
+// APIPrefixAlias, and 404 for the rest.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case r.URL.Path == "/healthz":
+	case isOwnHealthPath(r.URL.Path):
 		s.serveOwnHealth(w, r)
-	case strings.HasPrefix(r.URL.Path, APIPrefix):
+	case isAPIPath(r.URL.Path):
 		t, perr := ParsePath(r.URL.Path)
 		kind := kindUnknown
 		if perr == nil {
@@ -86,7 +86,7 @@ func (ref refusal) write(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, ref.code, ref.msg)
 }
 
-// serveOwnHealth answers /healthz: 200 once the caches are filled.
+// serveOwnHealth answers /healthz and /health: 200 once the caches are filled.
 func (s *Server) serveOwnHealth(w http.ResponseWriter, r *http.Request) {
 	if !allowedMethod(w, r) {
 		return

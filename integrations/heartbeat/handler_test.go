@@ -256,3 +256,52 @@ func TestLoadEnv(t *testing.T) {
 	require.ErrorContains(t, err, `RATE_LIMIT "lots"`)
 	assert.False(t, strings.Contains(err.Error(), "s3cret"))
 }
+
+// TestHandlerHealthAnswersLikeHealthz: /health and /api/health/... (k8s-heartbeat's
+// README names /health) get exactly the answers of their /healthz twins. Two
+// servers with the same clock take the same requests, one under each name, so
+// the rate-limit headers, the 429 and the request counter must match as well.
+func TestHandlerHealthAnswersLikeHealthz(t *testing.T) {
+	limited := func(c *Config) { c.RateLimit = Rate{Limit: 4, Period: time.Minute} }
+	healthz, health := startTestServer(t, limited), startTestServer(t, limited)
+	web := "/api/healthz/shop/deployment/web"
+	basic := http.Header{"Authorization": {"Basic " + testToken}}
+	requests := []struct {
+		method, path string
+		header       http.Header
+		wantCode     int
+	}{
+		{"GET", "/healthz", nil, 200},
+		{"HEAD", "/healthz", nil, 200},
+		{"POST", "/healthz", nil, 405},
+		{"GET", web, nil, 401},
+		{"GET", web + "?token=wrong", nil, 403},
+		{"GET", "/api/healthz/shop/job/web?token=" + testToken, nil, 404},
+		{"GET", "/api/healthz/shop/deployment?token=" + testToken, nil, 404},
+		{"PUT", web + "?token=" + testToken, nil, 405},
+		{"GET", web + "?token=" + testToken, nil, 200},
+		{"GET", web, basic, 200},
+		{"HEAD", web, basic, 200},
+		{"GET", "/api/healthz/shop/deployment/nope", basic, 404},
+		{"GET", web, basic, 429},
+	}
+	for _, rq := range requests {
+		twin := strings.Replace(rq.path, "healthz", "health", 1) // /healthz → /health, /api/healthz/ → /api/health/
+		want, wantBody := do(t, rq.method, healthz.url+rq.path, rq.header)
+		got, gotBody := do(t, rq.method, health.url+twin, rq.header)
+		require.Equal(t, rq.wantCode, want.StatusCode, "%s %s: %s", rq.method, rq.path, wantBody)
+		assert.Equal(t, want.StatusCode, got.StatusCode, "%s %s", rq.method, twin)
+		assert.Equal(t, string(wantBody), strings.ReplaceAll(string(gotBody), "/api/health/", "/api/healthz/"), "%s %s", rq.method, twin)
+		for _, h := range []string{"Date", "Content-Length"} { // the bodies are compared above
+			want.Header.Del(h)
+			got.Header.Del(h)
+		}
+		assert.Equal(t, want.Header, got.Header, "%s %s", rq.method, twin)
+	}
+	for _, kind := range []string{KindDeployment, kindUnknown} {
+		for _, code := range []string{"200", "401", "403", "404", "405", "429"} {
+			assert.InDelta(t, counterValue(t, healthz.reg, kind, code), counterValue(t, health.reg, kind, code), 0, "%s %s", kind, code)
+		}
+	}
+	assert.InDelta(t, 3, counterValue(t, health.reg, KindDeployment, "200"), 0, "/api/health/ requests are counted")
+}

@@ -8,8 +8,19 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// APIPrefix is the path prefix of the workload heartbeat endpoints.
-const APIPrefix = "/api/healthz/"
+// Paths of the heartbeat API. Each /healthz form has a /health twin that answers
+// the same: k8s-heartbeat's README names its own health endpoint /health while its
+// examples call /healthz, so monitors set up against it may use either.
+const (
+	// APIPrefix is the path prefix of the workload heartbeat endpoints.
+	APIPrefix = "/api/healthz/"
+	// APIPrefixAlias is APIPrefix's /health twin.
+	APIPrefixAlias = "/api/health/"
+	// OwnHealthPath is the server's own health endpoint.
+	OwnHealthPath = "/healthz"
+	// OwnHealthPathAlias is OwnHealthPath's /health twin.
+	OwnHealthPathAlias = "/health"
+)
 
 // Workload kinds as they appear in heartbeat paths and the kind metric label.
 const (
@@ -33,21 +44,22 @@ type Target struct {
 // String returns "kind namespace/name".
 func (t Target) String() string { return t.Kind + " " + t.Namespace + "/" + t.Name }
 
-// errNotHeartbeatPath is returned for paths outside APIPrefix.
-var errNotHeartbeatPath = errors.New("heartbeat: path is not under " + APIPrefix)
+// errNotHeartbeatPath is returned for paths outside APIPrefix and APIPrefixAlias.
+var errNotHeartbeatPath = errors.New("heartbeat: path is not under " + APIPrefix + " or " + APIPrefixAlias)
 
 // ParsePath parses a request path of the form
-// /api/healthz/{namespace}/{deployment|statefulset|daemonset}/{name}.
-// The namespace must be a DNS-1123 label and the name a DNS-1123 subdomain, as
-// Kubernetes requires; anything else is an error that names the bad part.
+// /api/healthz/{namespace}/{deployment|statefulset|daemonset}/{name}, or the same
+// under /api/health/. The namespace must be a DNS-1123 label and the name a
+// DNS-1123 subdomain, as Kubernetes requires; anything else is an error that
+// names the bad part.
 func ParsePath(p string) (Target, error) {
-	rest, ok := strings.CutPrefix(p, APIPrefix)
+	prefix, ok := apiPrefix(p)
 	if !ok {
 		return Target{}, errNotHeartbeatPath
 	}
-	parts := strings.Split(rest, "/")
+	parts := strings.Split(p[len(prefix):], "/")
 	if len(parts) != 3 {
-		return Target{}, fmt.Errorf("heartbeat: path %q: want %s{namespace}/{kind}/{name}", truncate(p), APIPrefix)
+		return Target{}, fmt.Errorf("heartbeat: path %q: want %s{namespace}/{kind}/{name}", truncate(p), prefix)
 	}
 	t := Target{Namespace: parts[0], Kind: parts[1], Name: parts[2]}
 	switch t.Kind {
@@ -63,6 +75,25 @@ func ParsePath(p string) (Target, error) {
 	}
 	return t, nil
 }
+
+// apiPrefix returns the heartbeat API prefix that p starts with.
+func apiPrefix(p string) (string, bool) {
+	for _, prefix := range []string{APIPrefix, APIPrefixAlias} {
+		if strings.HasPrefix(p, prefix) {
+			return prefix, true
+		}
+	}
+	return "", false
+}
+
+// isAPIPath reports whether p is under one of the heartbeat API prefixes.
+func isAPIPath(p string) bool {
+	_, ok := apiPrefix(p)
+	return ok
+}
+
+// isOwnHealthPath reports whether p asks for the server's own health.
+func isOwnHealthPath(p string) bool { return p == OwnHealthPath || p == OwnHealthPathAlias }
 
 // truncate keeps error messages about untrusted input short.
 func truncate(s string) string {

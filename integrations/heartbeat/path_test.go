@@ -26,7 +26,13 @@ func TestParsePath(t *testing.T) {
 		{"/api/healthz/shop/deployment/", Target{}, `name ""`},
 		{"/api/healthz/shop/deployment/we_b", Target{}, `name "we_b"`},
 		{"/api/healthz/" + strings.Repeat("a", 64) + "/deployment/web", Target{}, "namespace"},
-		{"/healthz", Target{}, "not under /api/healthz/"},
+		{"/api/health/shop/deployment/web", Target{"shop", KindDeployment, "web"}, ""},
+		{"/api/health/db/statefulset/pg.primary", Target{"db", KindStatefulSet, "pg.primary"}, ""},
+		{"/api/health/shop/deployment", Target{}, "want /api/health/{namespace}/{kind}/{name}"},
+		{"/api/health/shop/cronjob/web", Target{}, `kind "cronjob"`},
+		{"/api/healthzz/shop/deployment/web", Target{}, "not under /api/healthz/ or /api/health/"},
+		{"/healthz", Target{}, "not under /api/healthz/ or /api/health/"},
+		{"/health", Target{}, "not under /api/healthz/ or /api/health/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -45,18 +51,25 @@ func FuzzParsePath(f *testing.F) {
 	for _, s := range []string{
 		"/api/healthz/shop/deployment/web", "/api/healthz/a/statefulset/b.c", "/api/healthz///",
 		"/api/healthz/x/daemonset/" + strings.Repeat("y", 300), "/api/healthz/\x00/deployment/\xff",
+		"/health", "/healthz", "/api/health/shop/deployment/web", "/api/health//deployment/web", "/api/healthz",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
 		got, err := ParsePath(p)
+		if rest, ok := strings.CutPrefix(p, APIPrefix); ok {
+			twin, twinErr := ParsePath(APIPrefixAlias + rest)
+			if twin != got || (twinErr == nil) != (err == nil) {
+				t.Fatalf("ParsePath(%q) = %+v, %v, but its /api/health/ twin gives %+v, %v", p, got, err, twin, twinErr)
+			}
+		}
 		if err != nil {
 			if len(err.Error()) > 400 {
 				t.Fatalf("error message too long (%d bytes): untrusted input must be truncated", len(err.Error()))
 			}
 			return
 		}
-		if APIPrefix+got.Namespace+"/"+got.Kind+"/"+got.Name != p {
+		if rest := got.Namespace + "/" + got.Kind + "/" + got.Name; p != APIPrefix+rest && p != APIPrefixAlias+rest {
 			t.Fatalf("ParsePath(%q) = %+v does not round-trip", p, got)
 		}
 		if got.Namespace == "" || got.Name == "" || strings.ContainsAny(got.Namespace+got.Name, "/?#% ") {
