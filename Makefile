@@ -11,6 +11,8 @@ VERSION     := $(VERSION)
 LDFLAGS     := -s -w -X github.com/meshprobe/meshprobe/internal/buildinfo.version=$(VERSION)
 BIN         := bin
 IMAGE_REPO  ?= ghcr.io/meshprobe
+# The platforms `make push` (and `make docker-images PUSH=1`) publish.
+PLATFORMS   ?= linux/amd64 linux/arm64
 FUZZTIME    ?= 3s
 GOTESTFLAGS ?= -race -count=1 -timeout 30m
 export CGO_ENABLED ?= 1
@@ -82,10 +84,24 @@ images: build ## build the images into bin/images/<name>.tar, no Docker or regis
 	coredns="$$(./hack/coredns.sh)" && $(BIN)/meshprobe-images --version $(VERSION) --repo $(IMAGE_REPO) \
 	  --bin-dir $(BIN) --out $(BIN)/images --coredns "$$coredns" >/dev/null
 
+.PHONY: push
+push: build ## push meshprobe-webhook and meshprobe-sidecar to IMAGE_REPO as VERSION and latest, for PLATFORMS, no Docker
+	@for p in $(PLATFORMS); do \
+	  echo "building for $$p"; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	    -o $(BIN)/$${p%/*}_$${p#*/}/ ./cmd/meshprobe-webhook ./cmd/meshprobe-sidecar || exit 1; \
+	done
+	$(BIN)/meshprobe-images --push --platforms "$(PLATFORMS)" --version $(VERSION) --repo $(IMAGE_REPO) --bin-dir $(BIN)
+
+# PUSH=1: build PLATFORMS with buildx and push (docker login first).
+DOCKER_BUILD = $(if $(PUSH),docker buildx build --push --platform $(subst $(space),$(comma),$(strip $(PLATFORMS))),docker build)
+comma := ,
+space := $(subst ,, )
+
 .PHONY: docker-images
-docker-images: ## build the webhook and sidecar images with a Docker engine
-	docker build -f Dockerfile.webhook -t $(IMAGE_REPO)/meshprobe-webhook:$(VERSION) --build-arg VERSION=$(VERSION) .
-	docker build -f Dockerfile.sidecar -t $(IMAGE_REPO)/meshprobe-sidecar:$(VERSION) --build-arg VERSION=$(VERSION) .
+docker-images: ## build the webhook and sidecar images with a Docker engine (PUSH=1: multi-arch buildx, pushed)
+	$(DOCKER_BUILD) -f Dockerfile.webhook -t $(IMAGE_REPO)/meshprobe-webhook:$(VERSION) --build-arg VERSION=$(VERSION) .
+	$(DOCKER_BUILD) -f Dockerfile.sidecar -t $(IMAGE_REPO)/meshprobe-sidecar:$(VERSION) --build-arg VERSION=$(VERSION) .
 
 .PHONY: demo
 demo: $(NODE_DEPS) ## start a local cluster with meshprobe and demo workloads; Ctrl-C tears it down
