@@ -7,6 +7,15 @@
 //
 // It writes meshprobe-webhook.tar, meshprobe-sidecar.tar, testapp.tar,
 // thousandeyes-fake.tar, pause.tar and coredns.tar, and prints their paths.
+//
+// With --push it writes no archives: it pushes the images users install
+// (meshprobe-webhook and meshprobe-sidecar) to --repo, each as one OCI image
+// index of --platforms, from the binaries in --bin-dir/<os>_<arch>, tagged
+// --version and latest, and prints each ref with its digest. It authenticates
+// as docker does (~/.docker/config.json and its credential helpers). `make push`
+// cross-compiles the binaries and runs
+//
+//	meshprobe-images --push --platforms "linux/amd64 linux/arm64" --version v1.2.0 --repo registry.example.com/meshprobe --bin-dir bin
 package main
 
 import (
@@ -19,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -34,6 +44,10 @@ type options struct {
 	imagebuild.Project
 	out  string
 	only string
+	// push, platforms and insecure: --push, --platforms, --insecure.
+	push      bool
+	platforms string
+	insecure  bool
 }
 
 // run builds the archives and returns the exit code: 0, 1 on a build error, 2 on
@@ -50,7 +64,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := build(ctx, log, o, stdout); err != nil {
+	do := build
+	if o.push {
+		do = push
+	}
+	if err := do(ctx, log, o, stdout); err != nil {
 		log.Error("meshprobe-images failed", "err", err)
 		return 1
 	}
@@ -68,7 +86,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Repo, "repo", "ghcr.io/meshprobe", "repository path of meshprobe's own images")
 	fs.StringVar(&o.CABundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "CA bundle copied into every image")
 	fs.StringVar(&o.CoreDNS, "coredns", "", "CoreDNS binary (hack/coredns.sh prints it); required unless --only leaves coredns out")
-	fs.StringVar(&o.only, "only", "", "comma-separated archive names to write (default: all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated archive names to write, or with --push images to push (default: all)")
+	fs.BoolVar(&o.push, "push", false, "push "+strings.Join(imagebuild.PublishedImages(), " and ")+" to --repo instead of writing archives")
+	fs.StringVar(&o.platforms, "platforms", "linux/"+runtime.GOARCH, "with --push: platforms of the index (comma or space separated); binaries in --bin-dir/<os>_<arch>")
+	fs.BoolVar(&o.insecure, "insecure", false, "with --push: plain HTTP to the registry")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -77,6 +98,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.Version == "" {
 		return o, fmt.Errorf("--version is required")
+	}
+	if o.push {
+		return o, nil
 	}
 	if o.CoreDNS == "" && o.wants("coredns") {
 		return o, fmt.Errorf("--coredns is required for the coredns image (hack/coredns.sh prints the binary's path)")

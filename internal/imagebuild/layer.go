@@ -25,8 +25,9 @@ var epoch = time.Unix(0, 0).UTC()
 // directories are added, so the same files give the same digest. The layer is
 // gzip-compressed once, at BestSpeed (the binaries are most of its size and
 // compress little better at higher levels), and the compressed bytes are kept for
-// the digest and the archive.
-func Layer(files []File) (v1.Layer, error) {
+// the digest and the archive. opts add to the layer's options (an OCI media type:
+// tarball.WithMediaType).
+func Layer(files []File, opts ...tarball.LayerOption) (v1.Layer, error) {
 	entries, err := withParents(files)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,8 @@ func Layer(files []File) (v1.Layer, error) {
 	}
 	data := buf.Bytes()
 	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	layer, err := tarball.LayerFromOpener(open, tarball.WithCompressionLevel(gzip.BestSpeed), tarball.WithCompressedCaching)
+	opts = append([]tarball.LayerOption{tarball.WithCompressionLevel(gzip.BestSpeed), tarball.WithCompressedCaching}, opts...)
+	layer, err := tarball.LayerFromOpener(open, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("wrapping the layer: %w", err)
 	}
