@@ -9,6 +9,8 @@
 // distroless base to NonrootBase, a stand-in for what that base gives static
 // binaries. WriteArchive writes images to a docker-archive that `ctr images
 // import` (and `docker load`) read; Project lists the project's archives, which
-// cmd/meshprobe-images writes for `make images`. README.md tells how the images
-// differ from Docker-built ones.
+// cmd/meshprobe-images writes for `make images`. Project.Push publishes the
+// images users install to a registry as OCI image indexes, one image per
+// platform (`make push`). README.md tells how the images differ from
+// Docker-built ones.
 package imagebuild

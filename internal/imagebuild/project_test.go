@@ -361,7 +361,9 @@ func TestMakeBuildMatchesDockerfiles(t *testing.T) {
 	makefile := string(data)
 	ldflags := regexp.MustCompile(`(?m)^LDFLAGS\s*:?=\s*(.*)$`).FindStringSubmatch(makefile)
 	require.NotNil(t, ldflags, "Makefile: LDFLAGS")
-	assert.Contains(t, makefile, `CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"`, "Makefile: the build recipe")
+	assert.Contains(t, makefile, `CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/`, "Makefile: the build recipe")
+	assert.Contains(t, makefile, `GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"`,
+		"Makefile: the push recipe cross-compiles alike")
 	for _, name := range []string{"webhook", "sidecar"} {
 		data, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile."+name))
 		require.NoError(t, err)
