@@ -107,6 +107,10 @@ docker-images: ## build the webhook and sidecar images with a Docker engine (PUS
 demo: $(NODE_DEPS) ## start a local cluster with meshprobe and demo workloads; Ctrl-C tears it down
 	KUBEBUILDER_ASSETS="$$(./hack/k8s-binaries.sh $(NODE_BINS))" $(BIN)/meshprobe-localcluster demo --bin-dir $(BIN)
 
+.PHONY: uninstall
+uninstall: ## remove meshprobe installed with kustomize from the current kubectl context (MANIFESTS=manifests): webhook configuration first
+	./hack/uninstall.sh $(or $(MANIFESTS),manifests)
+
 .PHONY: e2e-kind
 e2e-kind: ## run the e2e suite on a kind cluster (needs Docker and kind)
 	./kind/e2e.sh
