@@ -13,8 +13,12 @@ const (
 	// EnvAuthToken holds the token that clients send as ?token= or in an
 	// Authorization Basic or Bearer header.
 	EnvAuthToken = "AUTH_TOKEN_BASIC"
-	// EnvRateLimit holds the per-client-IP budget in the "3600-H" format, or "off".
+	// EnvRateLimit holds the per-client-IP budget in the "3600-H" format, "off",
+	// or a plain number of requests per EnvRatePeriod.
 	EnvRateLimit = "RATE_LIMIT"
+	// EnvRatePeriod holds the period of a plain-number EnvRateLimit: S, M, H, D or
+	// a duration such as "1h" (the default).
+	EnvRatePeriod = "RATE_LIMIT_PERIOD"
 )
 
 // DefaultAddr is the heartbeat API's listen address.
@@ -65,14 +69,15 @@ func DefaultConfig() Config {
 	}
 }
 
-// LoadEnv sets Token and RateLimit from AUTH_TOKEN_BASIC and RATE_LIMIT when they
-// are set, using getenv (os.Getenv in production).
+// LoadEnv sets Token from AUTH_TOKEN_BASIC and RateLimit from RATE_LIMIT and
+// RATE_LIMIT_PERIOD (see ParseRateEnv) when they are set, using getenv
+// (os.Getenv in production).
 func (c *Config) LoadEnv(getenv func(string) string) error {
 	if tok := getenv(EnvAuthToken); tok != "" {
 		c.Token = tok
 	}
-	if s := getenv(EnvRateLimit); s != "" {
-		r, err := ParseRate(s)
+	if limit, period := getenv(EnvRateLimit), getenv(EnvRatePeriod); limit != "" || period != "" {
+		r, err := ParseRateEnv(limit, period)
 		if err != nil {
 			return err
 		}

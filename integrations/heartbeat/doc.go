@@ -10,6 +10,6 @@
 // caches, so a heartbeat request never reaches the Kubernetes API server.
 //
 // The API is protected by a token (AUTH_TOKEN_BASIC, compared in constant time) and a
-// per-client-IP rate limit (RATE_LIMIT, "3600-H" format). The server runs on the
-// control plane's leader only.
+// per-client-IP rate limit (RATE_LIMIT, "3600-H", or a number with RATE_LIMIT_PERIOD).
+// The server runs on the control plane's leader only.
 package heartbeat

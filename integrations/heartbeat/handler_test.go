@@ -255,6 +255,37 @@ func TestLoadEnv(t *testing.T) {
 	err := cfg.LoadEnv(func(k string) string { return env[k] })
 	require.ErrorContains(t, err, `RATE_LIMIT "lots"`)
 	assert.False(t, strings.Contains(err.Error(), "s3cret"))
+
+	env[EnvRateLimit], env[EnvRatePeriod] = "100", "M"
+	require.NoError(t, cfg.LoadEnv(func(k string) string { return env[k] }))
+	assert.Equal(t, Rate{100, time.Minute}, cfg.RateLimit)
+
+	delete(env, EnvRateLimit)
+	require.NoError(t, cfg.LoadEnv(func(k string) string { return env[k] }))
+	assert.Equal(t, Rate{3600, time.Minute}, cfg.RateLimit, "k8s-heartbeat's default RATE_LIMIT is 3600")
+
+	env[EnvRateLimit] = "10-M"
+	err = cfg.LoadEnv(func(k string) string { return env[k] })
+	require.ErrorContains(t, err, `RATE_LIMIT "10-M" with RATE_LIMIT_PERIOD "M"`)
+}
+
+// TestHandlerRateLimitFromPlainNumber: RATE_LIMIT=2 with RATE_LIMIT_PERIOD=M, as
+// k8s-heartbeat reads them, limits a client to two requests a minute over HTTP.
+func TestHandlerRateLimitFromPlainNumber(t *testing.T) {
+	env := map[string]string{EnvRateLimit: "2", EnvRatePeriod: "M"}
+	ts := startTestServer(t, func(c *Config) { require.NoError(t, c.LoadEnv(func(k string) string { return env[k] })) })
+	web := ts.url + "/api/health/shop/deployment/web?token=" + testToken
+	for i := range 2 {
+		resp, _ := do(t, "GET", web, nil)
+		require.Equal(t, 200, resp.StatusCode, "request %d", i)
+		assert.Equal(t, "2", resp.Header.Get("X-RateLimit-Limit"))
+	}
+	resp, _ := do(t, "GET", web, nil)
+	require.Equal(t, 429, resp.StatusCode)
+	assert.Equal(t, "60", resp.Header.Get("Retry-After"), "the window is a minute")
+	ts.clk.Step(time.Minute)
+	resp, _ = do(t, "GET", web, nil)
+	assert.Equal(t, 200, resp.StatusCode, "the next minute admits requests again")
 }
 
 // TestHandlerHealthAnswersLikeHealthz: /health and /api/health/... (k8s-heartbeat's

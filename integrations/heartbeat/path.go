@@ -96,8 +96,10 @@ func isAPIPath(p string) bool {
 func isOwnHealthPath(p string) bool { return p == OwnHealthPath || p == OwnHealthPathAlias }
 
 // truncate keeps error messages about untrusted input short.
-func truncate(s string) string {
-	const limit = 64
+func truncate(s string) string { return truncateTo(s, 64) }
+
+// truncateTo keeps at most limit bytes of s, marking a cut with "...".
+func truncateTo(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

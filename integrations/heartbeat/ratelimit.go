@@ -47,7 +47,7 @@ const maxRateLimit = 1 << 40
 // for example "3600-H". "off" (or "0") disables the limit.
 func ParseRate(s string) (Rate, error) {
 	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "off") || s == "0" {
+	if isOff(s) {
 		return Rate{}, nil
 	}
 	num, unit, ok := strings.Cut(s, "-")

@@ -2,6 +2,8 @@ package heartbeat
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,29 +53,98 @@ func TestRateString(t *testing.T) {
 	assert.Equal(t, "off", Rate{}.String())
 }
 
+func TestParseRateEnv(t *testing.T) {
+	tests := []struct {
+		limit, period string
+		want          Rate
+		wantErr       []string
+	}{
+		{"3600", "H", Rate{3600, time.Hour}, nil},
+		{"100", "m", Rate{100, time.Minute}, nil},
+		{"5", "S", Rate{5, time.Second}, nil},
+		{"1000", "D", Rate{1000, 24 * time.Hour}, nil},
+		{"100", "1h", Rate{100, time.Hour}, nil},
+		{"100", "90s", Rate{100, 90 * time.Second}, nil},
+		{" 100 ", " 30m ", Rate{100, 30 * time.Minute}, nil},
+		{"100", "", Rate{100, time.Hour}, nil},
+		{"", "M", Rate{3600, time.Minute}, nil},
+		{"3600-H", "", Rate{3600, time.Hour}, nil},
+		{"off", "", Rate{}, nil},
+		{"off", "H", Rate{}, nil},
+		{"0", "M", Rate{}, nil},
+		{"3600-H", "H", Rate{}, []string{`RATE_LIMIT "3600-H" with RATE_LIMIT_PERIOD "H"`, "plain number", "or unset RATE_LIMIT_PERIOD"}},
+		{"10-M", "1h", Rate{}, []string{"RATE_LIMIT", "RATE_LIMIT_PERIOD"}},
+		{"lots", "H", Rate{}, []string{`RATE_LIMIT "lots" with RATE_LIMIT_PERIOD "H"`}},
+		{"lots", "", Rate{}, []string{`RATE_LIMIT "lots"`, "number of requests per RATE_LIMIT_PERIOD"}},
+		{"100", "W", Rate{}, []string{`RATE_LIMIT_PERIOD "W"`, "S, M, H or D"}},
+		{"100", "1M", Rate{}, []string{`RATE_LIMIT_PERIOD "1M"`}},
+		{"100", "500ms", Rate{}, []string{`RATE_LIMIT_PERIOD "500ms"`, "from 1s to 24h"}},
+		{"100", "25h", Rate{}, []string{`RATE_LIMIT_PERIOD "25h"`}},
+		{"100", "-1h", Rate{}, []string{`RATE_LIMIT_PERIOD "-1h"`}},
+		{"-5", "H", Rate{}, []string{`RATE_LIMIT "-5"`, "whole number"}},
+		{"1.5", "H", Rate{}, []string{`RATE_LIMIT "1.5" with RATE_LIMIT_PERIOD`}},
+		{"99999999999999", "H", Rate{}, []string{`RATE_LIMIT "99999999999999"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.limit+","+tt.period, func(t *testing.T) {
+			got, err := ParseRateEnv(tt.limit, tt.period)
+			for _, msg := range tt.wantErr {
+				require.ErrorContains(t, err, msg)
+			}
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, got)
+			}
+		})
+	}
+}
+
+// FuzzParseRate checks ParseRate on s, and ParseRateEnv on s as RATE_LIMIT with
+// period as RATE_LIMIT_PERIOD.
 func FuzzParseRate(f *testing.F) {
 	for _, s := range []string{"3600-H", "5-s", "off", "0", "1-D", "-1-H", "1e9-M", "9223372036854775807-S"} {
-		f.Add(s)
+		f.Add(s, "")
 	}
-	f.Fuzz(func(t *testing.T, s string) {
+	for _, s := range [][2]string{{"3600", "H"}, {"100", "1h"}, {"3600-H", "H"}, {"", "M"}, {"7", "90s"}, {"1", "24h0m1s"}, {"+5", "m"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, s, period string) {
 		r, err := ParseRate(s)
-		if err != nil {
-			if len(err.Error()) > 400 {
-				t.Fatalf("error message too long (%d bytes)", len(err.Error()))
+		checkParsedRate(t, "ParseRate", s, r, err, func(r Rate) (Rate, error) { return ParseRate(r.String()) })
+		envRate, envErr := ParseRateEnv(s, period)
+		checkParsedRate(t, "ParseRateEnv", s+" / "+period, envRate, envErr, func(r Rate) (Rate, error) {
+			return ParseRateEnv(strconv.FormatInt(r.Limit, 10), r.Period.String())
+		})
+		if strings.TrimSpace(period) == "" && err == nil && (envErr != nil || envRate != r) {
+			t.Fatalf("RATE_LIMIT=%q alone gives %+v, %v; ParseRate gives %+v", s, envRate, envErr, r)
+		}
+		if err == nil && !r.Unlimited() && strings.TrimSpace(period) != "" {
+			if envErr == nil || !strings.Contains(envErr.Error(), EnvRateLimit+" ") || !strings.Contains(envErr.Error(), EnvRatePeriod) {
+				t.Fatalf("RATE_LIMIT=%q RATE_LIMIT_PERIOD=%q: want an error naming both, got %+v, %v", s, period, envRate, envErr)
 			}
-			return
-		}
-		if r.Unlimited() {
-			return
-		}
-		if r.Limit < 1 || r.Limit > maxRateLimit || r.Period < time.Second {
-			t.Fatalf("ParseRate(%q) = %+v: out of range", s, r)
-		}
-		back, err := ParseRate(r.String())
-		if err != nil || back != r {
-			t.Fatalf("ParseRate(%q) = %+v does not round-trip through %q: %v", s, r, r.String(), err)
 		}
 	})
+}
+
+// checkParsedRate checks one parser's answer: a short error, or a rate in range
+// that round-trips through reparse.
+func checkParsedRate(t *testing.T, parser, in string, r Rate, err error, reparse func(Rate) (Rate, error)) {
+	t.Helper()
+	if err != nil {
+		if len(err.Error()) > 400 {
+			t.Fatalf("%s(%q): error message too long (%d bytes)", parser, in, len(err.Error()))
+		}
+		return
+	}
+	if r.Unlimited() {
+		return
+	}
+	if r.Limit < 1 || r.Limit > maxRateLimit || r.Period < time.Second || r.Period > maxRatePeriod {
+		t.Fatalf("%s(%q) = %+v: out of range", parser, in, r)
+	}
+	if back, err := reparse(r); err != nil || back != r {
+		t.Fatalf("%s(%q) = %+v does not round-trip: %+v, %v", parser, in, r, back, err)
+	}
 }
 
 func newFakeClock() *testclock.FakeClock {
