@@ -104,6 +104,11 @@ func TestUninstall(t *testing.T) {
 		_, err = suite.client.CoreV1().Secrets(conflict).Get(ctx, contract.GossipKeySecretName, metav1.GetOptions{})
 		assert.NoError(t, err, "a Secret of that name that meshprobe did not make is left alone")
 	})
+
+	t.Run("a second run finds nothing and succeeds", func(t *testing.T) {
+		out, err := runUninstall(ctx, kubeconfig)
+		assert.NoError(t, err, "%s", out)
+	})
 }
 
 // runUninstall runs hack/uninstall.sh on the suite's install.

@@ -58,6 +58,11 @@ if ! out="$($kubectl delete -k "$dir" --ignore-not-found --wait --timeout="$time
   fi
 fi
 echo "$out" | grep -v -e 'ensure CRDs are installed first' -e 'no matches for kind' || true
+# kubectl's --wait does not always cover the Namespace's finalization; what the
+# leader made in it (Lease, Secrets, Events) is gone only when the Namespace is.
+if $kubectl get namespace "$ns" >/dev/null 2>&1; then
+  $kubectl wait --for=delete "namespace/$ns" --timeout="$timeout"
+fi
 
 step "4/5 gossip-key copies in member namespaces"
 $kubectl delete secret --all-namespaces -l meshprobe.io/gossip-key-copy=true --ignore-not-found --wait --timeout="$timeout"
