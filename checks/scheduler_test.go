@@ -92,17 +92,36 @@ func TestSchedulerBoundsConcurrency(t *testing.T) {
 }
 
 func TestSchedulerHangingTargetDoesNotBlockOthers(t *testing.T) {
-	hang := funcProber(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	// The hung check holds its slot until its timeout (an hour): while it does,
+	// the fast check keeps running in the other slot. Counting runs while the
+	// hung one is still in flight asserts that, whatever the machine's load; a
+	// scheduler that waited for the hung run would count none.
+	inFlight := make(chan struct{})
+	var hungDone atomic.Bool
+	hang := funcProber(func(ctx context.Context) error {
+		close(inFlight)
+		<-ctx.Done()
+		hungDone.Store(true)
+		return ctx.Err()
+	})
 	var fastRuns atomic.Int32
 	fast := funcProber(func(context.Context) error { fastRuns.Add(1); return nil })
 	sched := testScheduler(2)
-	hung := startRunner(t, sched, "hung", 300*time.Millisecond, 250*time.Millisecond, hang)
+	// A short interval so that its first run starts soon (at a random offset
+	// within it); runs never overlap, so the hung run is the only one.
+	startRunner(t, sched, "hung", 50*time.Millisecond, time.Hour, hang)
+	<-inFlight
 	startRunner(t, sched, "fast", 20*time.Millisecond, 10*time.Millisecond, fast)
-	time.Sleep(time.Second)
-	assert.GreaterOrEqual(t, fastRuns.Load(), int32(20), "the fast check kept its schedule")
-	st := hung.state.snapshot()
-	assert.Equal(t, ResultTimeout, st.LastResult)
-	assert.Equal(t, "timed out after 250ms", st.Error)
+	require.Eventually(t, func() bool { return fastRuns.Load() >= 5 }, 30*time.Second, 10*time.Millisecond,
+		"the fast check runs while the hung one holds its slot")
+	assert.False(t, hungDone.Load(), "the hung check was still in flight")
+}
+
+func TestSchedulerHungTargetTimesOut(t *testing.T) {
+	hang := funcProber(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	hung := startRunner(t, testScheduler(1), "hung", 300*time.Millisecond, 250*time.Millisecond, hang)
+	require.Eventually(t, func() bool { return hung.state.snapshot().LastResult == ResultTimeout }, 30*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "timed out after 250ms", hung.state.snapshot().Error)
 }
 
 func TestSchedulerRetriesWithinTimeout(t *testing.T) {
