@@ -186,6 +186,8 @@ func (m *Mesh) stop() error {
 	m.mu.Unlock()
 	if err := ml.UpdateNode(m.cfg.LeaveTimeout / 2); err != nil {
 		m.log.Debug("gossip: announcing the leave failed", "err", err)
+	} else {
+		time.Sleep(leaveSpread(ml.NumMembers(), m.cfg))
 	}
 	if err := leave(ml, m.cfg.LeaveTimeout); err != nil {
 		errs = append(errs, fmt.Errorf("gossip: leaving: %w", err))
