@@ -55,7 +55,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 # plane, and the images (bin/images) that every node imports.
 ROOT        := $(filter 0,$(shell id -u))
 NODE_BINS   := $(if $(ROOT),--node)
-NODE_DEPS   := $(if $(ROOT),images,build)
+NODE_DEPS   := $(if $(ROOT),node-deps images,build)
+
+.PHONY: node-deps
+node-deps: ## as root: install containerd, runc, the CNI plugins and iptables for the local cluster's real nodes
+	@./hack/test-deps.sh --nodes
 
 .PHONY: e2e
 e2e: $(NODE_DEPS) ## run the end-to-end suite against a throwaway local cluster (real nodes: needs root)

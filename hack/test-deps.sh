@@ -5,12 +5,16 @@
 # containerd, runc, the CNI plugins, iptables, and the kubelet and kube-proxy binaries.
 # Without root, apt installs are skipped and the tests that need them skip with a
 # message that says so.
+#
+# With --nodes, only what the local cluster's nodes need (`make demo` as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[test-deps] %s\n' "$*" >&2; }
 
 need_pkgs=()
-command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+if [[ ${1:-} != --nodes ]]; then
+  command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+fi
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v ping >/dev/null || need_pkgs+=(iputils-ping)
 if [[ $(id -u) -eq 0 ]]; then
