@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	kustomize "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/checks/spec"
@@ -49,6 +50,10 @@ func checkExample(t *testing.T, block []byte) {
 	case strings.HasPrefix(strings.TrimSpace(string(block)), "- "):
 		_, err := spec.Parse(block)
 		require.NoError(t, err, "checks example:\n%s", block)
+	case strings.HasPrefix(string(block), "# kustomization.yaml"):
+		var k kustomize.Kustomization
+		require.NoError(t, yaml.UnmarshalStrict(block, &k), "kustomization example:\n%s", block)
+		require.NotEmpty(t, k.Resources, "kustomization example without resources:\n%s", block)
 	case strings.HasPrefix(string(block), "# /etc/meshprobe/webhook.yaml"):
 		var cfg map[string]any
 		require.NoError(t, yaml.UnmarshalStrict(block, &cfg), "config file example")
