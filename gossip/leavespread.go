@@ -3,8 +3,6 @@ package gossip
 import (
 	"math"
 	"time"
-
-	"github.com/hashicorp/memberlist"
 )
 
 // leaveSpread is how long a leaving member waits, after its Leaving metadata
@@ -18,7 +16,7 @@ import (
 // that long lets the update finish spreading. It is capped at half of
 // LeaveTimeout, which the leave itself needs too.
 func leaveSpread(members int, cfg Config) time.Duration {
-	mult := memberlist.DefaultLANConfig().RetransmitMult
-	rounds := mult * int(math.Ceil(math.Log10(float64(members+1))))
-	return min(time.Duration(rounds)*cfg.GossipInterval, cfg.LeaveTimeout/2)
+	mc := cfg.memberlistConfig() // the timings the running member was built with
+	rounds := mc.RetransmitMult * int(math.Ceil(math.Log10(float64(members+1))))
+	return min(time.Duration(rounds)*mc.GossipInterval, cfg.LeaveTimeout/2)
 }
