@@ -21,7 +21,7 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 		}
 		p, err := parsePrefixOrAddr(part)
 		if err != nil {
-			return nil, fmt.Errorf("heartbeat: trusted proxy %q: want a CIDR such as 10.0.0.0/8 or an address", truncate(part))
+			return nil, fmt.Errorf("heartbeat: trusted proxy %s: want a CIDR such as 10.0.0.0/8 or an address", quote(part))
 		}
 		out = append(out, p)
 	}

@@ -3,7 +3,9 @@ package heartbeat
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -59,19 +61,19 @@ func ParsePath(p string) (Target, error) {
 	}
 	parts := strings.Split(p[len(prefix):], "/")
 	if len(parts) != 3 {
-		return Target{}, fmt.Errorf("heartbeat: path %q: want %s{namespace}/{kind}/{name}", truncate(p), prefix)
+		return Target{}, fmt.Errorf("heartbeat: path %s: want %s{namespace}/{kind}/{name}", quote(p), prefix)
 	}
 	t := Target{Namespace: parts[0], Kind: parts[1], Name: parts[2]}
 	switch t.Kind {
 	case KindDeployment, KindStatefulSet, KindDaemonSet:
 	default:
-		return Target{}, fmt.Errorf("heartbeat: kind %q: want deployment, statefulset or daemonset", truncate(t.Kind))
+		return Target{}, fmt.Errorf("heartbeat: kind %s: want deployment, statefulset or daemonset", quote(t.Kind))
 	}
 	if errs := validation.IsDNS1123Label(t.Namespace); len(errs) > 0 {
-		return Target{}, fmt.Errorf("heartbeat: namespace %q: %s", truncate(t.Namespace), errs[0])
+		return Target{}, fmt.Errorf("heartbeat: namespace %s: %s", quote(t.Namespace), errs[0])
 	}
 	if errs := validation.IsDNS1123Subdomain(t.Name); len(errs) > 0 {
-		return Target{}, fmt.Errorf("heartbeat: name %q: %s", truncate(t.Name), errs[0])
+		return Target{}, fmt.Errorf("heartbeat: name %s: %s", quote(t.Name), errs[0])
 	}
 	return t, nil
 }
@@ -97,6 +99,31 @@ func isOwnHealthPath(p string) bool { return p == OwnHealthPath || p == OwnHealt
 
 // truncate keeps error messages about untrusted input short.
 func truncate(s string) string { return truncateTo(s, 64) }
+
+// maxQuoted bounds quote's result in bytes, before its "..." marker.
+const maxQuoted = 66
+
+// quote returns s as a Go-quoted string for an error message, cut to about
+// maxQuoted bytes of quoted text. It cuts after quoting, at a whole escape, so
+// input made of bytes that quote as \xff or \u2028 cannot make the message four
+// or six times longer than the cut suggests.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+size])
+		esc := q[1 : len(q)-1]
+		if b.Len()+len(esc) > maxQuoted {
+			b.WriteString(`"...`)
+			return b.String()
+		}
+		b.WriteString(esc)
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
+}
 
 // truncateTo keeps at most limit bytes of s, marking a cut with "...".
 func truncateTo(s string, limit int) string {

@@ -52,6 +52,9 @@ func FuzzParsePath(f *testing.F) {
 		"/api/healthz/shop/deployment/web", "/api/healthz/a/statefulset/b.c", "/api/healthz///",
 		"/api/healthz/x/daemonset/" + strings.Repeat("y", 300), "/api/healthz/\x00/deployment/\xff",
 		"/health", "/healthz", "/api/health/shop/deployment/web", "/api/health//deployment/web", "/api/healthz",
+		"/api/healthz/" + strings.Repeat("\xff", 64) + "/deployment/web",
+		"/api/healthz/shop/" + strings.Repeat("\x00", 64) + "/web",
+		"/api/healthz/" + strings.Repeat("\u2028", 64) + "/deployment/" + strings.Repeat("\xfe", 300),
 	} {
 		f.Add(s)
 	}
@@ -76,4 +79,32 @@ func FuzzParsePath(f *testing.F) {
 			t.Fatalf("ParsePath(%q) accepted an invalid name: %+v", p, got)
 		}
 	})
+}
+
+// TestErrorsAboutUntrustedInputStayShort feeds each part of the path the bytes
+// that quote longest (\xff and \x00 quote as four bytes, U+2028 as six), where a
+// cut before quoting would let the message grow four to six times.
+func TestErrorsAboutUntrustedInputStayShort(t *testing.T) {
+	for _, long := range []string{strings.Repeat("\xff", 500), strings.Repeat("\x00", 500), strings.Repeat("\u2028", 500)} {
+		for _, p := range []string{
+			APIPrefix + long + "/deployment/web",
+			APIPrefix + "shop/" + long + "/web",
+			APIPrefix + "shop/deployment/" + long,
+			APIPrefix + long,
+		} {
+			_, err := ParsePath(p)
+			require.Error(t, err)
+			assert.LessOrEqual(t, len(err.Error()), 400, "error for a %d-byte path: %s", len(p), err)
+		}
+		_, err := ParseRate(long)
+		require.Error(t, err)
+		assert.LessOrEqual(t, len(err.Error()), 400, err.Error())
+	}
+}
+
+func TestQuoteCutsAtAWholeEscape(t *testing.T) {
+	assert.Equal(t, `"web"`, quote("web"))
+	got := quote(strings.Repeat("\xff", 100))
+	assert.Equal(t, `"`+strings.Repeat(`\xff`, maxQuoted/4)+`"...`, got)
+	assert.Equal(t, `"a\nb"`, quote("a\nb"))
 }

@@ -52,15 +52,15 @@ func ParseRate(s string) (Rate, error) {
 	}
 	num, unit, ok := strings.Cut(s, "-")
 	if !ok {
-		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT %q: want <limit>-<S|M|H|D>, for example 3600-H, or off", truncate(s))
+		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT %s: want <limit>-<S|M|H|D>, for example 3600-H, or off", quote(s))
 	}
 	period, ok := rateUnits[strings.ToUpper(unit)]
 	if !ok {
-		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT unit %q: want S, M, H or D, as in 3600-H", truncate(unit))
+		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT unit %s: want S, M, H or D, as in 3600-H", quote(unit))
 	}
 	limit, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || limit < 1 || limit > maxRateLimit {
-		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT limit %q: want a whole number from 1 to %d, as in 3600-H", truncate(num), int64(maxRateLimit))
+		return Rate{}, fmt.Errorf("heartbeat: RATE_LIMIT limit %s: want a whole number from 1 to %d, as in 3600-H", quote(num), int64(maxRateLimit))
 	}
 	return Rate{Limit: limit, Period: period}, nil
 }

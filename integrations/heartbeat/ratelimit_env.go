@@ -43,7 +43,7 @@ func ParseRateEnv(limit, period string) (Rate, error) {
 		}
 		return r, nil
 	case n < 1 || n > maxRateLimit:
-		return Rate{}, fmt.Errorf("heartbeat: %s %q: want a whole number from 1 to %d, or off", EnvRateLimit, truncate(limit), int64(maxRateLimit))
+		return Rate{}, fmt.Errorf("heartbeat: %s %s: want a whole number from 1 to %d, or off", EnvRateLimit, quote(limit), int64(maxRateLimit))
 	}
 	d, err := parsePeriod(period)
 	if err != nil {
@@ -75,8 +75,8 @@ func parsePeriod(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Second || d > maxRatePeriod {
-		return 0, fmt.Errorf("heartbeat: %s %q: want S, M, H or D (per second, minute, hour, day), or a duration from 1s to 24h such as 1h",
-			EnvRatePeriod, truncate(s))
+		return 0, fmt.Errorf("heartbeat: %s %s: want S, M, H or D (per second, minute, hour, day), or a duration from 1s to 24h such as 1h",
+			EnvRatePeriod, quote(s))
 	}
 	return d, nil
 }
