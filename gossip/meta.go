@@ -36,7 +36,9 @@ type Meta struct {
 	AppVersion string `json:"appVersion,omitempty"`
 	// Agent is the meshprobe version the member runs.
 	Agent string `json:"agent,omitempty"`
-	// Role is RoleSidecar or RoleControlPlane.
+	// Role is RoleSidecar, RoleAgent or RoleControlPlane. Members of every
+	// release accept any label value here (Validate), so a new role needs no
+	// new wire version.
 	Role string `json:"role,omitempty"`
 	// Keys are the fingerprints (see Fingerprint) of the gossip keys the member
 	// holds, its primary key first. Set by the Mesh from its keyring.
@@ -52,7 +54,13 @@ type Meta struct {
 const (
 	RoleSidecar      = "sidecar"
 	RoleControlPlane = "control-plane"
+	// RoleAgent is a node agent (the meshprobe-agent DaemonSet): the sidecar
+	// binary in agent mode, in no application's pod.
+	RoleAgent = "agent"
 )
+
+// Roles lists every role, in display order.
+var Roles = []string{RoleSidecar, RoleAgent, RoleControlPlane}
 
 // Field tags of the encoding: tag byte, uvarint length, bytes.
 const (

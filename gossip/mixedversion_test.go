@@ -142,7 +142,8 @@ func unsupported(t *testing.T, reg prometheus.Gatherer, format string) float64 {
 
 // Members of the previous release (metadata and echo codec frozen in
 // wirev1_test.go, announcing exactly the golden v1 bytes) and of this release
-// see each other and measure RTT to each other, echo and SWIM, both ways.
+// (a sidecar and a node agent, RoleAgent being new) see each other and measure
+// RTT to each other, echo and SWIM, both ways.
 func TestMixedVersionMesh(t *testing.T) {
 	sidecar, cp := goldenMetas["meta-sidecar"], goldenMetas["meta-control-plane"]
 	sidecar.Keys, cp.Keys = nil, nil // the Mesh announces its keyring's: the golden key
@@ -150,7 +151,8 @@ func TestMixedVersionMesh(t *testing.T) {
 		{"shop/prev-sidecar/00000001", v1Wire(), sidecar},
 		{"meshprobe-system/prev-cp/00000002", v1Wire(), cp},
 		{"shop/cur-a/00000003", nil, Meta{Pod: "cur-a", Namespace: "shop", Node: "node-1", App: "web", Agent: "v1.0.0", Role: RoleSidecar}},
-		{"shop/cur-b/00000004", nil, Meta{Pod: "cur-b", Namespace: "shop", Node: "node-2", App: "web", Agent: "v1.0.0", Role: RoleSidecar}},
+		{"meshprobe-system/cur-agent/00000004", nil, Meta{Pod: "cur-agent", Namespace: "meshprobe-system", Node: "node-2",
+			OwnerKind: "DaemonSet", OwnerName: "meshprobe-agent", App: "meshprobe-agent", Agent: "v1.0.0", Role: RoleAgent}},
 	})
 	assert.Equal(t, wireFile(t, "v1-meta-sidecar.bin"), metaBytes(ms[0]), "the previous release's member announces the golden bytes")
 	assert.Equal(t, wireFile(t, "v1-meta-control-plane.bin"), metaBytes(ms[1]))
@@ -167,6 +169,10 @@ func TestMixedVersionMesh(t *testing.T) {
 	for _, cur := range ms[2:] {
 		i := slices.IndexFunc(cur.Members(), func(m Member) bool { return m.Name == ms[0].LocalName() })
 		assert.Equal(t, goldenMetas["meta-sidecar"], cur.Members()[i].Meta, "this release reads the previous one's metadata")
+	}
+	for _, prev := range ms[:2] {
+		i := slices.IndexFunc(prev.Members(), func(m Member) bool { return m.Name == ms[3].LocalName() })
+		assert.Equal(t, RoleAgent, prev.Members()[i].Meta.Role, "the previous release accepts a node agent's role")
 	}
 	for _, m := range ms {
 		assert.Zero(t, unsupported(t, m.reg, FormatMeta), m.LocalName())

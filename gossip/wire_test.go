@@ -93,6 +93,24 @@ func TestWireMetaV1Golden(t *testing.T) {
 	}
 }
 
+// A node agent's metadata (RoleAgent, which the previous release never wrote)
+// is what the previous release's codec writes for it, and its strict decoder
+// reads it: a new role is a new value, not a new field or version.
+func TestWireMetaAgentReadByV1(t *testing.T) {
+	want := Meta{Pod: "meshprobe-agent-x7k2p", Namespace: "meshprobe-system", Node: "node-1", Zone: "eu-west-1a",
+		OwnerKind: "DaemonSet", OwnerName: "meshprobe-agent", App: "meshprobe-agent", Agent: "v1.0.0", Role: RoleAgent,
+		Keys: []string{goldenFP}}
+	cur, err := want.Encode(MetaMaxSize)
+	require.NoError(t, err)
+	checkWireFile(t, "current-meta-agent.bin", cur)
+	old, err := v1DecodeMeta(cur)
+	require.NoError(t, err, "the previous release reads a node agent's metadata")
+	assert.Equal(t, want, Meta(old))
+	frozen, err := v1Meta(want).Encode(MetaMaxSize)
+	require.NoError(t, err)
+	assert.Equal(t, frozen, cur)
+}
+
 func TestWireEchoV1Golden(t *testing.T) {
 	key := goldenKey(t)
 	for name, want := range goldenEchoes {
