@@ -14,18 +14,6 @@ const (
 	TypeGRPC Type = "grpc"
 )
 
-// RunOn says which replicas of a pod's owner run a check.
-type RunOn string
-
-// The runOn values.
-const (
-	// RunOnAll runs the check on every injected replica.
-	RunOnAll RunOn = "all"
-	// RunOnOne runs the check on exactly one live replica per owner, chosen by
-	// rendezvous hashing over the gossip membership.
-	RunOnOne RunOn = "one"
-)
-
 // Defaults of the fields that every check has, and of the http and dns fields.
 const (
 	DefaultInterval = 30 * time.Second
@@ -58,8 +46,15 @@ type Check struct {
 	// Retries is how many more attempts a failing run makes, with backoff, within
 	// Timeout (default 0).
 	Retries int `json:"retries"`
-	// RunOn is all (default) or one.
+	// RunOn is all (default), one, or a node pattern (runon.go).
 	RunOn RunOn `json:"runOn"`
+	// DisplayName is a human name for the check, on one line (default: none).
+	DisplayName string `json:"displayName,omitempty"`
+	// Description says what the check is for (default: none).
+	Description string `json:"description,omitempty"`
+	// Labels are user labels of the check, carried into the results API and the
+	// meshprobe_check_info metric (labels.go has the rules).
+	Labels map[string]string `json:"labels,omitempty"`
 
 	// URL is the http target (http or https).
 	URL string `json:"url,omitempty"`

@@ -52,7 +52,7 @@ func TestEveryDefaultCombinationParses(t *testing.T) {
 	intervals := []string{"", "1s", "1500ms", "5s", "6s", "7s", "30s", "24h"}
 	for _, typ := range Types() {
 		for _, iv := range intervals {
-			for _, extra := range []string{"", "runOn: one", "retries: 10"} {
+			for _, extra := range []string{"", "runOn: one", "runOn: worker$", "runOn: '*'", "retries: 10"} {
 				doc := fmt.Sprintf("- name: c\n  type: %s\n  %s\n", typ, required[typ])
 				if iv != "" {
 					doc += "  interval: " + iv + "\n"

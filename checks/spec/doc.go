@@ -1,6 +1,13 @@
 // Package spec is the specification of the synthetic checks that a pod declares
-// in its meshprobe.io/checks annotation: what the annotation may say, and what
-// each check means once its defaults are filled in. It runs nothing.
+// in its meshprobe.io/checks annotation (and that cluster-check ConfigMaps
+// declare for the node agents, in the same schema): what the annotation may
+// say, and what each check means once its defaults are filled in. It runs
+// nothing.
+//
+// Where a check runs is its [RunOn]: all, one, or a node pattern ([RunOn.Selects],
+// [RunOn.One]). A check may carry a displayName, a description and up to
+// [MaxLabels] user labels, whose names may not be meshprobe's or Prometheus's
+// own ([ReservedLabel]).
 //
 // The annotation holds a YAML (or JSON) list of checks. [Parse] turns it into
 // [Check] values: defaults first, then validation derived from one explicit

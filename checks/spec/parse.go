@@ -41,8 +41,10 @@ func Parse(data []byte) ([]Check, error) {
 	specs := make([]Check, 0, len(items))
 	var errs []error
 	seen := make(map[string]int, len(items))
+	labels := labelUnion{}
 	for i, item := range items {
 		s, p := parseOne(i+1, item)
+		labels.add(p, s.Labels)
 		if first, dup := seen[s.Name]; dup && s.Name != "" {
 			p.add("name", "duplicate name (also check #%d)", first)
 		} else if s.Name != "" {
@@ -89,6 +91,9 @@ func parseOne(index int, raw json.RawMessage) (Check, *problems) {
 	}
 	s := defaultCheck()
 	decodeStruct(p, "", fields, &s)
+	if len(s.Labels) == 0 {
+		s.Labels = nil // labels: {} is no labels
+	}
 	if raw, set := fields["timeout"]; !set || string(raw) == "null" {
 		s.Timeout = Duration(DefaultTimeoutFor(s.Interval.D()))
 	}

@@ -177,6 +177,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`[{"name":"a","type":"grpc","address":"h:1","tls":{}}]`))
 	f.Add([]byte("- &a {name: x}\n- *a\n"))
 	f.Add([]byte("- {name: k, type: http, url: 'http://h/', bearerTokenFile: /etc/meshprobe/x/../gossip//keys}\n"))
+	f.Add([]byte("- {name: n, type: tcp, address: 'h:1', runOn: 'w[a-c]*-?$', displayName: 'D', description: d, labels: {team: a}}\n"))
+	f.Add([]byte("- {name: n, type: dns, query: x.org, runOn: $, labels: {__x: a, check: b, t: '\\xff'}}\n"))
+	f.Add([]byte(`[{"name":"n","type":"grpc","address":"h:1","runOn":"*","labels":{"a":"1","b":"2"},"displayName":"\u00e9\u200b"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		specs, err := Parse(data)
 		if err != nil {
@@ -190,7 +193,9 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, s := range specs {
 			assertNoProtectedFile(t, s)
+			assertBounded(t, s)
 		}
+		assertLabelUnion(t, specs)
 		again, err := json.Marshal(specs)
 		if err != nil {
 			t.Fatal(err)
@@ -220,5 +225,39 @@ func assertNoProtectedFile(t *testing.T, s Check) {
 		if dir, _, ok := ProtectedDir(f); ok && f != "" {
 			t.Fatalf("check %q reads %q, in %s", s.Name, f, dir)
 		}
+	}
+}
+
+// assertBounded fails when an accepted check has a runOn that Validate refuses
+// or descriptive fields over their bounds.
+func assertBounded(t *testing.T, s Check) {
+	t.Helper()
+	if err := s.RunOn.Validate(); err != nil {
+		t.Fatalf("check %q: accepted %v", s.Name, err)
+	}
+	s.RunOn.Selects("node-1") // must not panic
+	if len(s.DisplayName) > MaxDisplayNameBytes || strings.ContainsAny(s.DisplayName, "\n\r\t") ||
+		len(s.Description) > MaxDescriptionBytes || len(s.Labels) > MaxLabels {
+		t.Fatalf("check %q: descriptive fields over their bounds: %+v", s.Name, s)
+	}
+	for k, v := range s.Labels {
+		if ReservedLabel(k) || !labelNameRE.MatchString(k) || len(v) > MaxLabelValueBytes {
+			t.Fatalf("check %q: accepted label %q=%q", s.Name, k, v)
+		}
+	}
+}
+
+// assertLabelUnion fails when accepted checks use more than MaxLabels label
+// names together: meshprobe_check_info would grow past its bound.
+func assertLabelUnion(t *testing.T, specs []Check) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, s := range specs {
+		for k := range s.Labels {
+			names[k] = true
+		}
+	}
+	if len(names) > MaxLabels {
+		t.Fatalf("%d distinct label names accepted", len(names))
 	}
 }

@@ -25,6 +25,7 @@ func (c checkType) allows(field string) bool { return slices.Contains(c.fields, 
 // commonFields are the fields every check has.
 var commonFields = map[string]bool{
 	"name": true, "type": true, "interval": true, "timeout": true, "retries": true, "runOn": true,
+	"displayName": true, "description": true, "labels": true,
 }
 
 // checkTypes is the one registry of check types.

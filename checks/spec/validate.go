@@ -47,9 +47,12 @@ func validateCommon(s *Check, p *problems) {
 	if s.Retries < 0 || s.Retries > MaxRetries {
 		p.add("retries", "%d is out of range 0-%d", s.Retries, MaxRetries)
 	}
-	if s.RunOn != RunOnAll && s.RunOn != RunOnOne {
-		p.add("runOn", "unknown value %q: want all or one", s.RunOn)
+	if len(s.RunOn) > MaxRunOnBytes {
+		p.add("runOn", "%d bytes, over the limit of %d", len(s.RunOn), MaxRunOnBytes)
+	} else if problem := s.RunOn.problem(); problem != "" {
+		p.add("runOn", "invalid value %q: %s", s.RunOn, problem)
 	}
+	validateDescriptive(s, p)
 }
 
 // requireField reports an empty required field.
