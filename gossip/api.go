@@ -36,6 +36,24 @@ func (m *Mesh) OwnerPeers(namespace, ownerKind, ownerName string) []string {
 	return out
 }
 
+// OwnerPeerNodes returns the node of every alive member whose pod has this
+// namespace and owner, keyed by member name; this member is included unless it
+// is leaving or stopped (also before it has joined anyone). The checks
+// scheduler elects the runner of a runOn: one or one-node pattern check among
+// those whose node matches. It copies nothing but names, so it is cheap enough
+// to call before every run.
+func (m *Mesh) OwnerPeerNodes(namespace, ownerKind, ownerName string) map[string]string {
+	out := m.stats.ownerNodes(namespace, ownerKind, ownerName)
+	m.mu.RLock()
+	state, self := m.state, ownerOf(m.meta)
+	node := m.meta.Node
+	m.mu.RUnlock()
+	if (state == StatusRunning || state == StatusWaitingForKey) && self == (owner{namespace, ownerKind, ownerName}) {
+		out[m.cfg.Name] = node
+	}
+	return out
+}
+
 // AliveMembers counts the alive members (this one included) whose pod has this
 // namespace and owner, for the heartbeat API.
 func (m *Mesh) AliveMembers(namespace, ownerKind, ownerName string) int {
