@@ -18,22 +18,25 @@ import (
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 )
 
-// Agent is the running sidecar: the gossip member, the checks manager, the
-// podinfo watcher and the HTTP server.
+// Agent is the running sidecar (or node agent, Config.Mode): the gossip member,
+// the checks manager, the podinfo watcher, the checks file watcher (agent mode)
+// and the HTTP server.
 type Agent struct {
-	cfg     Config
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	mesh    *gossip.Mesh
-	checks  *checks.Manager
-	podinfo *podInfoReader
+	cfg        Config
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	mesh       *gossip.Mesh
+	checks     *checks.Manager
+	podinfo    *podInfoReader
+	checksFile *checksFileReader // nil in sidecar mode
 
 	mu   sync.Mutex
 	info PodInfo
 }
 
-// NewAgent builds the agent from cfg; it reads the podinfo files once so that the
-// first metadata is complete. A malformed podinfo file is logged, not fatal.
+// NewAgent builds the agent from cfg; it reads the podinfo files (and in agent
+// mode the checks file) once so that the first metadata and checks are
+// complete. A malformed podinfo file is logged, not fatal.
 func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 	a := &Agent{cfg: cfg, log: log, reg: prometheus.NewRegistry(), podinfo: &podInfoReader{dir: cfg.PodInfoDir}}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -51,7 +54,7 @@ func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 	if a.checks, err = checks.NewManager(checksCfg, mesh, log, a.reg); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	_ = a.checks.Reload(info.Checks()) // an invalid annotation is logged and reported by the manager
+	a.loadChecks(info)
 	return a, nil
 }
 
@@ -76,7 +79,7 @@ func (a *Agent) meta(info PodInfo) gossip.Meta {
 	return gossip.Meta{
 		Pod: a.cfg.PodName, Namespace: a.cfg.PodNamespace, Node: a.cfg.NodeName, Zone: info.Zone(),
 		OwnerKind: a.cfg.OwnerKind, OwnerName: a.cfg.OwnerName,
-		App: info.App(), AppVersion: info.Version(), Agent: buildinfo.Version(), Role: gossip.RoleSidecar,
+		App: info.App(), AppVersion: info.Version(), Agent: buildinfo.Version(), Role: a.cfg.Mode.role(),
 	}
 }
 
@@ -92,8 +95,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	srv := newServer(newHandler(a.mesh, a.reg, a.checks.Handler(), a.cfg.MembersView, a.log), a.log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	a.log.Info("sidecar: serving", "addr", ln.Addr().String(), "member", a.mesh.LocalName())
-	reportMissingKey(a.cfg.KeyFile(), a.log)
+	a.log.Info("sidecar: serving", "mode", a.cfg.Mode, "checks", a.cfg.checksSource(), "addr", ln.Addr().String(), "member", a.mesh.LocalName())
+	reportMissingKey(a.cfg.Mode, a.cfg.KeyFile(), a.log)
 
 	var wg sync.WaitGroup
 	meshCtx, stopMesh := context.WithCancel(context.WithoutCancel(ctx))
@@ -102,6 +105,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	wg.Go(func() { a.podinfo.watch(watchCtx, a.cfg.PollInterval, a.onPodInfo, a.onPodInfoError) })
 	wg.Go(func() { _ = a.checks.Run(watchCtx) })
+	if a.checksFile != nil {
+		wg.Go(func() { pollEvery(watchCtx, a.cfg.PollInterval, a.reloadChecksFile) })
+	}
 
 	var runErr error
 	select {
@@ -140,8 +146,9 @@ func (a *Agent) shutdown(srv *http.Server, stopMesh context.CancelFunc, meshErr 
 	return errors.Join(errs...)
 }
 
-// onPodInfo applies changed labels (gossip metadata) and a changed checks
-// annotation (reloads the checks; an invalid one keeps the last good set).
+// onPodInfo applies changed labels (gossip metadata) and, in sidecar mode, a
+// changed checks annotation (reloads the checks; an invalid one keeps the last
+// good set).
 func (a *Agent) onPodInfo(info PodInfo) {
 	a.mu.Lock()
 	prev := a.info
@@ -151,7 +158,7 @@ func (a *Agent) onPodInfo(info PodInfo) {
 		a.log.Info("sidecar: pod labels changed", "app", info.App(), "version", info.Version(), "zone", info.Zone())
 		a.mesh.UpdateMeta(a.meta(info))
 	}
-	if info.Checks() != prev.Checks() {
+	if a.checksFile == nil && info.Checks() != prev.Checks() {
 		_ = a.checks.Reload(info.Checks())
 	}
 }

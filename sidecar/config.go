@@ -36,11 +36,21 @@ const (
 	EnvRTTPeerLabelLimit = "MESHPROBE_RTT_PEER_LABEL_LIMIT"
 	// EnvMembersView is what /api/v1/members shows (MembersView).
 	EnvMembersView = "MESHPROBE_MEMBERS_VIEW"
+	// EnvMode selects the Mode; EnvChecksFile is an agent's checks file.
+	EnvMode       = "MESHPROBE_MODE"
+	EnvChecksFile = "MESHPROBE_CHECKS_FILE"
 )
 
 // Config is the sidecar's configuration: from the environment the injected pod
 // spec sets, each value overridable by a flag of the same meaning.
 type Config struct {
+	// Mode is ModeSidecar (injected into an app's pod) or ModeAgent (a node
+	// agent of the meshprobe-agent DaemonSet).
+	Mode Mode
+	// ChecksFile is where an agent reads its checks (agent mode only; default
+	// DefaultAgentChecksFile). A missing file means no checks.
+	ChecksFile string
+
 	PodName, PodNamespace, PodIP, PodUID, NodeName string
 	OwnerKind, OwnerName                           string
 
@@ -80,9 +90,11 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	env := envReader{getenv: getenv}
 	hostname, _ := os.Hostname()
 	var c Config
-	var join, peerNamespaces, peerLabels, membersView string
+	var join, peerNamespaces, peerLabels, membersView, mode string
 	fs := flag.NewFlagSet("meshprobe-sidecar", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.StringVar(&mode, "mode", env.str(EnvMode, string(ModeSidecar)), "sidecar (injected into an app's pod) or agent (a node agent of the meshprobe-agent DaemonSet) ($"+EnvMode+")")
+	fs.StringVar(&c.ChecksFile, "checks-file", env.str(EnvChecksFile, ""), "agent mode: the checks file (the annotation's schema), re-read on change; missing means no checks (default "+DefaultAgentChecksFile+") ($"+EnvChecksFile+")")
 	fs.StringVar(&c.PodName, "pod-name", env.str(contract.EnvPodName, hostname), "pod name ($"+contract.EnvPodName+")")
 	fs.StringVar(&c.PodNamespace, "pod-namespace", env.str(contract.EnvPodNamespace, "default"), "pod namespace ($"+contract.EnvPodNamespace+")")
 	fs.StringVar(&c.PodIP, "pod-ip", env.str(contract.EnvPodIP, ""), "pod IP, advertised to gossip peers; empty: the first non-loopback address ($"+contract.EnvPodIP+")")
@@ -119,6 +131,8 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("sidecar: unexpected arguments %q", fs.Args())
 	}
+	c.Mode = Mode(mode)
+	c.applyModeDefaults()
 	c.GossipJoin = splitList(join)
 	c.MembersView = MembersView(membersView)
 	c.RTTPeerNamespaces, c.RTTPeerLabels = splitList(peerNamespaces), splitList(peerLabels)
@@ -133,7 +147,7 @@ func defaultJoin() string {
 }
 
 func (c Config) validate() error {
-	var errs []error
+	errs := c.modeErrors()
 	if c.PodName == "" || c.PodNamespace == "" {
 		errs = append(errs, errors.New("pod name and namespace are required ("+contract.EnvPodName+", "+contract.EnvPodNamespace+")"))
 	}

@@ -11,6 +11,15 @@ import (
 
 func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// loadWithPod loads the configuration from args and env plus POD_NAME.
+func loadWithPod(args []string, env map[string]string) (Config, error) {
+	all := map[string]string{"POD_NAME": "p"}
+	for k, v := range env {
+		all[k] = v
+	}
+	return LoadConfig(args, envMap(all), io.Discard)
+}
+
 func TestLoadConfigFromEnv(t *testing.T) {
 	cfg, err := LoadConfig(nil, envMap(map[string]string{
 		"POD_NAME": "web-1", "POD_NAMESPACE": "shop", "POD_IP": "10.1.2.3", "POD_UID": "abcd", "NODE_NAME": "n1",
@@ -85,14 +94,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"rtt peers", nil, []string{"--rtt-peers=0"}, "sidecar: config: rtt-interval must not be negative, rtt-peers and rtt-timeout must be positive"},
 		{"stray args", nil, []string{"extra"}, `sidecar: unexpected arguments ["extra"]`},
 		{"unknown flag", nil, []string{"--nope"}, "flag provided but not defined: -nope"},
+		{"unknown mode", map[string]string{"MESHPROBE_MODE": "node"}, nil, `sidecar: config: mode "node": want sidecar or agent`},
+		{"a sidecar with a checks file", map[string]string{"MESHPROBE_CHECKS_FILE": "/c.yaml"}, nil,
+			"sidecar: config: checks-file is for --mode=agent: a sidecar's checks come from its pod's meshprobe.io/checks annotation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"POD_NAME": "p"}
-			for k, v := range tt.env {
-				env[k] = v
-			}
-			_, err := LoadConfig(tt.args, envMap(env), io.Discard)
+			_, err := loadWithPod(tt.args, tt.env)
 			require.EqualError(t, err, tt.err)
 		})
 	}

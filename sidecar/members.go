@@ -49,15 +49,19 @@ type membersResponse struct {
 type memberCounts struct {
 	// ByState counts the members by state, this one included.
 	ByState map[string]int `json:"byState"`
-	// LiveByRole counts the alive and suspect members by role.
+	// LiveByRole counts the alive and suspect members by role (every role of
+	// gossip.Roles present, zero if none).
 	LiveByRole map[string]int `json:"liveByRole"`
 }
 
 // countMembers aggregates all, with every state and role present (zero if none).
 func countMembers(all []gossip.Member) memberCounts {
-	c := memberCounts{ByState: map[string]int{}, LiveByRole: map[string]int{gossip.RoleSidecar: 0, gossip.RoleControlPlane: 0}}
+	c := memberCounts{ByState: map[string]int{}, LiveByRole: map[string]int{}}
 	for _, s := range gossip.States {
 		c.ByState[s] = 0
+	}
+	for _, r := range gossip.Roles {
+		c.LiveByRole[r] = 0
 	}
 	for _, m := range all {
 		c.ByState[m.State]++

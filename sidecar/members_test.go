@@ -66,7 +66,7 @@ func TestMembersViews(t *testing.T) {
 	}
 	wantCounts := memberCounts{
 		ByState:    map[string]int{gossip.StateAlive: 4, gossip.StateSuspect: 0, gossip.StateDead: 0, gossip.StateLeft: 0},
-		LiveByRole: map[string]int{gossip.RoleSidecar: 3, gossip.RoleControlPlane: 1},
+		LiveByRole: map[string]int{gossip.RoleSidecar: 3, gossip.RoleAgent: 0, gossip.RoleControlPlane: 1},
 	}
 
 	t.Run("namespace (default)", func(t *testing.T) {

@@ -1,9 +1,7 @@
 package sidecar
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -71,9 +69,8 @@ func ParsePodInfoFile(data []byte) (map[string]string, error) {
 
 // podInfoReader reads the podinfo directory and reports when it changed.
 type podInfoReader struct {
-	dir  string
-	last [sha256.Size]byte
-	seen bool
+	dir    string
+	change changeDetector
 }
 
 // read returns the current PodInfo and whether the files changed since the last
@@ -87,9 +84,7 @@ func (r *podInfoReader) read() (PodInfo, bool, error) {
 		}
 		raw[i] = b
 	}
-	sum := sha256.Sum256(bytes.Join(raw[:], []byte{0}))
-	changed := !r.seen || sum != r.last
-	r.last, r.seen = sum, true
+	changed := r.change.changed(raw[:]...)
 	labels, err := ParsePodInfoFile(raw[0])
 	if err != nil {
 		return PodInfo{}, changed, fmt.Errorf("sidecar: podinfo %s: %w", contract.PodInfoLabelsFile, err)
@@ -101,17 +96,9 @@ func (r *podInfoReader) read() (PodInfo, bool, error) {
 	return PodInfo{Labels: labels, Annotations: annotations}, changed, nil
 }
 
-// watch calls onChange with every changed, valid PodInfo until ctx ends; the
-// kubelet rewrites the files with an atomic symlink swap, which a re-read sees.
+// watch calls onChange with every changed, valid PodInfo until ctx ends.
 func (r *podInfoReader) watch(ctx context.Context, every time.Duration, onChange func(PodInfo), onError func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	pollEvery(ctx, every, func() {
 		info, changed, err := r.read()
 		switch {
 		case err != nil && changed:
@@ -119,5 +106,5 @@ func (r *podInfoReader) watch(ctx context.Context, every time.Duration, onChange
 		case err == nil && changed:
 			onChange(info)
 		}
-	}
+	})
 }
