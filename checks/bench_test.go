@@ -145,7 +145,7 @@ func BenchmarkSchedulerOverhead(b *testing.B) {
 // over 5 live replicas), slot, attempt, state and result bookkeeping.
 func BenchmarkRunOnce(b *testing.B) {
 	peers := []string{"web-a", "web-b", "web-c", "web-d", "web-e"}
-	mesh := &staticMembership{self: Rendezvous("ns/Deployment/web/c", peers), peers: peers} // we run it
+	mesh := &staticMembership{self: Rendezvous("ns/Deployment/web/c", peers), peers: onNode("n", peers...)} // we run it
 	sched := testScheduler(4)
 	sched.election = election{membership: mesh, namespace: "ns", ownerKind: "Deployment", ownerName: "web"}
 	s := spec.Check{Name: "c", Type: spec.TypeTCP, Interval: spec.Duration(time.Second), Timeout: spec.Duration(time.Second), RunOn: spec.RunOnOne}

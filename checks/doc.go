@@ -13,6 +13,13 @@
 // metric series vanish; an invalid annotation keeps the last good set. Checks
 // with runOn: one run on exactly one live replica of the pod's owner, chosen by
 // rendezvous hashing ([Rendezvous]) over the gossip membership ([Membership]).
-// Results are exported as Prometheus metrics and as JSON ([Manager.Handler],
-// served at /api/v1/checks).
+// Node patterns narrow that to the members on matching nodes ([Config.Node]):
+// worker* runs on every one of them, worker$ on one (election.go); a member
+// whose node does not match reports the check as [StateUnscheduled].
+// Results are exported as Prometheus metrics (with meshprobe_check_info carrying
+// display names and user labels) and as JSON ([Manager.Handler], served at
+// /api/v1/checks).
+//
+// The node agents run the same Manager over the cluster checks file, with the
+// agent DaemonSet as the owner.
 package checks

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshprobe/meshprobe/checks/spec"
@@ -136,4 +138,14 @@ func runSpec(t *testing.T, yamlSpec string, env proberEnv) runRecord {
 // testScheduler is a scheduler with n slots, no membership and a silent logger.
 func testScheduler(n int) *scheduler {
 	return &scheduler{slots: make(chan struct{}, n), logger: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+}
+
+// gatherCount gathers g and counts the series of the metric name. It gathers
+// rather than collects (testutil.CollectAndCount) because meshprobe_check_info
+// comes from an unchecked collector, which a pedantic registry refuses.
+func gatherCount(t *testing.T, g prometheus.Gatherer, name string) int {
+	t.Helper()
+	n, err := testutil.GatherAndCount(g, name)
+	require.NoError(t, err)
+	return n
 }

@@ -26,6 +26,10 @@ type Config struct {
 	// elects one runner among the live members with the same owner. An empty
 	// OwnerKind means the pod has no owner and runs every check itself.
 	Namespace, OwnerKind, OwnerName string
+	// Node is the name of this member's node (from NODE_NAME). Checks whose
+	// runOn is a node pattern run only where it matches; "" matches only the
+	// patterns that select every node (*, $).
+	Node string
 	// MaxConcurrent bounds the check runs in flight (default DefaultMaxConcurrent).
 	// A run holds its slot for at most its timeout, which is shorter than its
 	// interval, so a hanging target delays others by at most that.
@@ -107,13 +111,14 @@ func NewManager(cfg Config, membership Membership, logger *slog.Logger, reg prom
 		}),
 	}
 	m.sched = &scheduler{
-		slots:    make(chan struct{}, cfg.MaxConcurrent),
-		election: election{membership: membership, namespace: cfg.Namespace, ownerKind: cfg.OwnerKind, ownerName: cfg.OwnerName},
-		logger:   m.logger,
-		now:      cfg.Clock.Now,
+		slots: make(chan struct{}, cfg.MaxConcurrent),
+		election: election{membership: membership, namespace: cfg.Namespace, ownerKind: cfg.OwnerKind,
+			ownerName: cfg.OwnerName, node: cfg.Node},
+		logger: m.logger,
+		now:    cfg.Clock.Now,
 	}
 	m.reloadOK.Set(1)
-	for _, c := range []prometheus.Collector{m.reloadOK, newCollector(m.states, cfg.Clock.Now)} {
+	for _, c := range []prometheus.Collector{m.reloadOK, newCollector(m.states, cfg.Clock.Now), infoCollector{m.states}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("checks: registering metrics: %w", err)
 		}

@@ -252,7 +252,7 @@ meshprobe_checks_config_last_reload_successful 1
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"meshprobe_check_http_status_total", "meshprobe_check_runs_total", "meshprobe_check_tls_cert_expiry_seconds",
 		"meshprobe_check_up", "meshprobe_checks_config_last_reload_successful"))
-	assert.Equal(t, 4, testutil.CollectAndCount(reg, "meshprobe_check_duration_seconds"))
+	assert.Equal(t, 4, gatherCount(t, reg, "meshprobe_check_duration_seconds"))
 
 	// The exposition passes promtool's lint (names, units, help, counters).
 	mfs, err := reg.Gather()
@@ -320,7 +320,7 @@ func TestManagerRunOnOne(t *testing.T) {
 	st := m.Report().Checks[0]
 	assert.Equal(t, StateStandby, st.LastResult)
 	assert.Equal(t, "web-a", st.Runner)
-	assert.Equal(t, 1, testutil.CollectAndCount(reg, "meshprobe_check_up"), "only the runOn: all check reports up here")
+	assert.Equal(t, 1, gatherCount(t, reg, "meshprobe_check_up"), "only the runOn: all check reports up here")
 
 	// web-a leaves the mesh: the next run elects a survivor.
 	mesh.set("web-b", "web-c")
@@ -330,7 +330,7 @@ func TestManagerRunOnOne(t *testing.T) {
 	assert.Equal(t, winner, st.Runner)
 	if winner == "web-b" {
 		assert.Equal(t, ResultSuccess, st.LastResult)
-		assert.Equal(t, 2, testutil.CollectAndCount(reg, "meshprobe_check_up"))
+		assert.Equal(t, 2, gatherCount(t, reg, "meshprobe_check_up"))
 	} else {
 		assert.Equal(t, StateStandby, st.LastResult)
 	}

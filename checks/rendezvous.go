@@ -2,20 +2,20 @@ package checks
 
 import (
 	"hash/fnv"
-	"slices"
 )
 
-// Membership is the view of the gossip mesh that runOn: one needs. Implementations
-// must be safe for concurrent use and cheap: OwnerPeers is called before every
-// run of every runOn: one check.
+// Membership is the view of the gossip mesh that runOn: one and the node
+// patterns need. Implementations must be safe for concurrent use and cheap:
+// OwnerPeerNodes is called before every run of every check elected by
+// rendezvous (runOn: one, $, prefix$, glob$).
 type Membership interface {
-	// LocalName is this sidecar's member name.
+	// LocalName is this member's name.
 	LocalName() string
-	// OwnerPeers lists the names of the live members whose pod has the given
-	// owner, including this sidecar itself, also before it has joined anyone.
-	// A sidecar that is not in its own list (it is leaving the mesh) runs no
-	// runOn: one checks.
-	OwnerPeers(namespace, ownerKind, ownerName string) []string
+	// OwnerPeerNodes maps the names of the live members whose pod has the
+	// given owner to their node names, including this member itself, also
+	// before it has joined anyone. A member that is not in its own map (it is
+	// leaving the mesh) runs no elected checks.
+	OwnerPeerNodes(namespace, ownerKind, ownerName string) map[string]string
 }
 
 // Rendezvous picks the member with the highest hash of (key, member): every
@@ -47,24 +47,4 @@ func rendezvousScore(key, member string) uint64 {
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
 	return x
-}
-
-// election decides whether this sidecar runs a runOn: one check.
-type election struct {
-	membership Membership
-	namespace  string
-	ownerKind  string
-	ownerName  string
-}
-
-// runner returns the member that runs check name and whether that is us. A pod
-// without an owner, or a sidecar without membership, is its owner's only replica.
-func (e election) runner(name string) (string, bool) {
-	if e.membership == nil || e.ownerKind == "" {
-		return "", true
-	}
-	self := e.membership.LocalName()
-	peers := e.membership.OwnerPeers(e.namespace, e.ownerKind, e.ownerName)
-	winner := Rendezvous(e.namespace+"/"+e.ownerKind+"/"+e.ownerName+"/"+name, peers)
-	return winner, winner == self && slices.Contains(peers, self)
 }

@@ -2,11 +2,11 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestRendezvous(t *testing.T) {
@@ -76,68 +76,34 @@ func TestRendezvous(t *testing.T) {
 type staticMembership struct {
 	mu    sync.Mutex
 	self  string
-	peers []string
+	peers map[string]string // member name → node name
 	calls int
 }
 
 func (s *staticMembership) LocalName() string { return s.self }
 
-func (s *staticMembership) OwnerPeers(_, _, _ string) []string {
+func (s *staticMembership) OwnerPeerNodes(_, _, _ string) map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	return append([]string(nil), s.peers...)
+	return maps.Clone(s.peers)
 }
 
-func (s *staticMembership) set(peers ...string) {
+// set makes peers the live members, all on one unnamed node.
+func (s *staticMembership) set(peers ...string) { s.setNodes(onNode("", peers...)) }
+
+// setNodes makes the keys of peers the live members, on their nodes.
+func (s *staticMembership) setNodes(peers map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.peers = peers
 }
 
-func TestElection(t *testing.T) {
-	t.Run("no owner runs locally", func(t *testing.T) {
-		e := election{membership: &staticMembership{self: "a"}, namespace: "ns"}
-		_, ok := e.runner("c")
-		assert.True(t, ok)
-	})
-	t.Run("no membership runs locally", func(t *testing.T) {
-		e := election{namespace: "ns", ownerKind: "Deployment", ownerName: "web"}
-		_, ok := e.runner("c")
-		assert.True(t, ok)
-	})
-	t.Run("exactly one of the replicas runs each check", func(t *testing.T) {
-		names := []string{"a", "b", "c"}
-		for i := range 30 {
-			check := fmt.Sprintf("check-%d", i)
-			runners := 0
-			var elected []string
-			for _, self := range names {
-				e := election{membership: &staticMembership{self: self, peers: names}, namespace: "ns", ownerKind: "Deployment", ownerName: "web"}
-				who, ok := e.runner(check)
-				elected = append(elected, who)
-				if ok {
-					runners++
-				}
-			}
-			require.Equal(t, 1, runners, check)
-			assert.Equal(t, elected[0], elected[1])
-			assert.Equal(t, elected[1], elected[2])
-		}
-	})
-	t.Run("alone, a replica runs everything", func(t *testing.T) {
-		e := election{membership: &staticMembership{self: "a", peers: []string{"a"}}, namespace: "ns", ownerKind: "StatefulSet", ownerName: "db"}
-		who, ok := e.runner("c")
-		assert.True(t, ok)
-		assert.Equal(t, "a", who)
-	})
-	t.Run("a leaving replica, absent from its own list, runs nothing", func(t *testing.T) {
-		for _, peers := range [][]string{nil, {"b"}} {
-			e := election{membership: &staticMembership{self: "a", peers: peers}, namespace: "ns", ownerKind: "StatefulSet", ownerName: "db"}
-			for i := range 20 {
-				_, ok := e.runner(fmt.Sprintf("c%d", i))
-				assert.False(t, ok)
-			}
-		}
-	})
+// onNode maps each member to node.
+func onNode(node string, members ...string) map[string]string {
+	out := make(map[string]string, len(members))
+	for _, m := range members {
+		out[m] = node
+	}
+	return out
 }

@@ -80,16 +80,13 @@ func (r *runner) loop(ctx context.Context) {
 	}
 }
 
-// runOnce runs the check if this replica is its runner, within a concurrency
+// runOnce runs the check if this member is elected to (election.go), within a concurrency
 // slot, and records the outcome.
 func (r *runner) runOnce(ctx context.Context) {
-	who := ""
-	if r.spec.RunOn == spec.RunOnOne {
-		var mine bool
-		if who, mine = r.sched.election.runner(r.spec.Name); !mine {
-			r.state.standby(who)
-			return
-		}
+	d := r.sched.election.decide(r.spec.Name, r.spec.RunOn)
+	if !d.run {
+		r.state.notHere(d)
+		return
 	}
 	select {
 	case r.sched.slots <- struct{}{}:
@@ -101,7 +98,7 @@ func (r *runner) runOnce(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // stopped mid-run: no result to report
 	}
-	r.report(rec, who)
+	r.report(rec, d.runner)
 }
 
 // attempts makes up to 1+retries attempts within the timeout.

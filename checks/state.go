@@ -23,21 +23,29 @@ var results = [...]string{ResultSuccess, ResultFailure, ResultTimeout}
 const (
 	// StatePending: the check has not run yet.
 	StatePending = "pending"
-	// StateStandby: runOn: one and another replica is the runner.
+	// StateStandby: another member is elected to run the check (runOn: one,
+	// $, prefix$, glob$), or this one is leaving the mesh.
 	StateStandby = "standby"
 )
 
 // Status is the state of one check as /api/v1/checks reports it.
 type Status struct {
-	Name     string        `json:"name"`
-	Type     spec.Type     `json:"type"`
-	RunOn    spec.RunOn    `json:"runOn"`
-	Interval spec.Duration `json:"interval"`
-	Timeout  spec.Duration `json:"timeout"`
-	// Runner is the member elected to run a runOn: one check.
+	Name string `json:"name"`
+	// DisplayName, Description and Labels are the check's, as declared.
+	DisplayName string            `json:"displayName,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Type        spec.Type         `json:"type"`
+	RunOn       spec.RunOn        `json:"runOn"`
+	Interval    spec.Duration     `json:"interval"`
+	Timeout     spec.Duration     `json:"timeout"`
+	// Runner is the member elected to run a check that one member runs.
 	Runner string `json:"runner,omitempty"`
-	// LastResult is success, failure, timeout, pending or standby.
+	// LastResult is success, failure, timeout, pending, standby or unscheduled.
 	LastResult string `json:"lastResult"`
+	// Reason says why the check does not run here (standby, unscheduled), like
+	// "not scheduled here: node infra-1 does not match worker*".
+	Reason string `json:"reason,omitempty"`
 	// Error says why the last run failed.
 	Error string `json:"error,omitempty"`
 	// DurationSeconds is how long the last run took, all attempts together.
@@ -77,8 +85,8 @@ type checkState struct {
 // newCheckState returns the state of a check that has not run.
 func newCheckState(s spec.Check) *checkState {
 	st := &checkState{
-		status: Status{Name: s.Name, Type: s.Type, RunOn: s.RunOn, Interval: s.Interval,
-			Timeout: s.Timeout, LastResult: StatePending},
+		status: Status{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, Labels: s.Labels,
+			Type: s.Type, RunOn: s.RunOn, Interval: s.Interval, Timeout: s.Timeout, LastResult: StatePending},
 		runs:    make(map[string]uint64, len(results)),
 		codes:   map[int]uint64{},
 		buckets: make([]uint64, len(durationBuckets)),
@@ -95,7 +103,7 @@ func (c *checkState) record(r runRecord, runner string) {
 	defer c.mu.Unlock()
 	st := &c.status
 	start := r.start
-	st.Runner, st.LastResult, st.LastRun = runner, r.result, &start
+	st.Runner, st.LastResult, st.LastRun, st.Reason = runner, r.result, &start, ""
 	st.DurationSeconds, st.Attempts, st.Error = r.duration.Seconds(), r.attempts, ""
 	if r.err != nil {
 		st.Error = r.err.Error()
@@ -127,11 +135,11 @@ func (c *checkState) observe(v float64) {
 	c.durCount++
 }
 
-// standby marks that another replica runs the check.
-func (c *checkState) standby(runner string) {
+// notHere records that the check does not run on this member, and why.
+func (c *checkState) notHere(d decision) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.status.Runner, c.status.LastResult, c.status.Error = runner, StateStandby, ""
+	c.status.Runner, c.status.LastResult, c.status.Reason, c.status.Error = d.runner, d.state, d.reason, ""
 }
 
 // snapshot returns a copy of the status.
