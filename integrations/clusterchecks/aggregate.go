@@ -55,6 +55,15 @@ type Aggregate struct {
 	Outcomes []Outcome
 }
 
+// Counts is the number of sources in each state.
+func (agg *Aggregate) Counts() map[State]int {
+	n := make(map[State]int, len(States()))
+	for _, o := range agg.Outcomes {
+		n[o.State]++
+	}
+	return n
+}
+
 // Aggregator builds the aggregate from the sources. It keeps the last parse of
 // each source, so a pass parses only the sources that changed. It is not safe
 // for concurrent use.

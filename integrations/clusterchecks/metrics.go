@@ -52,10 +52,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 func (m *metrics) set(agg *Aggregate) {
 	var s *snapshot
 	if agg != nil {
-		s = &snapshot{states: map[State]int{}, checks: len(agg.Checks), bytes: len(agg.Data)}
-		for _, o := range agg.Outcomes {
-			s.states[o.State]++
-		}
+		s = &snapshot{states: agg.Counts(), checks: len(agg.Checks), bytes: len(agg.Data)}
 	}
 	m.mu.Lock()
 	m.snap = s

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,7 +83,24 @@ func (rt *runtime) pass(ctx context.Context) (time.Duration, error) {
 	}
 	rt.report(cms, agg.Outcomes)
 	rt.c.metrics.set(&agg)
-	return rt.c.cfg.Resync, rt.write(ctx, &agg)
+	op, err := rt.write(ctx, &agg)
+	if err != nil {
+		return 0, err
+	}
+	rt.log.Debug(passDone, "checks", len(agg.Checks), "bytes", len(agg.Data), "sources", summary(agg.Counts()), "wrote", op)
+	return rt.c.cfg.Resync, nil
+}
+
+// passDone is the message of the Debug line that ends each pass that succeeds.
+const passDone = "clusterchecks: pass done"
+
+// summary is the counts by state: "valid=2 invalid=0 duplicate=1 over_budget=0".
+func summary(n map[State]int) string {
+	parts := make([]string, 0, len(States()))
+	for _, s := range States() {
+		parts = append(parts, fmt.Sprintf("%s=%d", s, n[s]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // inputs are the sources: each data and binaryData key of each ConfigMap but

@@ -16,13 +16,14 @@ import (
 // are counted instead.
 const maxSourcesAnnotation = 4 << 10
 
-// write makes ConfigMapName hold agg. Only when the cache says it differs is it
-// read live, so a cache that has not seen the last write yet costs a GET, not a
-// write; it is written only when the live object differs too.
-func (rt *runtime) write(ctx context.Context, agg *Aggregate) error {
+// write makes ConfigMapName hold agg, and returns "create" or "update" when
+// it wrote, "" when the ConfigMap was up to date. Only when the cache says it
+// differs is it read live, so a cache that has not seen the last write yet
+// costs a GET, not a write; it is written only when the live object differs too.
+func (rt *runtime) write(ctx context.Context, agg *Aggregate) (string, error) {
 	sources := sourcesAnnotation(agg.Outcomes)
 	if cur, err := rt.target.Get(ConfigMapName); err == nil && upToDate(cur, agg.Data, sources) {
-		return nil
+		return "", nil
 	}
 	api := rt.c.kube.CoreV1().ConfigMaps(rt.c.cfg.Namespace)
 	live, err := api.Get(ctx, ConfigMapName, metav1.GetOptions{})
@@ -33,19 +34,19 @@ func (rt *runtime) write(ctx context.Context, agg *Aggregate) error {
 		cm := desired(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: rt.c.cfg.Namespace, Name: ConfigMapName}}, agg.Data, sources)
 		_, err = api.Create(ctx, cm, metav1.CreateOptions{FieldManager: eventComponent})
 	case err != nil:
-		return fmt.Errorf("clusterchecks: reading ConfigMap %s: %w", ConfigMapName, err)
+		return "", fmt.Errorf("clusterchecks: reading ConfigMap %s: %w", ConfigMapName, err)
 	case upToDate(live, agg.Data, sources):
-		return nil
+		return "", nil
 	case live.Immutable != nil && *live.Immutable:
-		return fmt.Errorf("clusterchecks: ConfigMap %s was made immutable, so it cannot be updated: delete it, and the leader creates it again", ConfigMapName)
+		return "", fmt.Errorf("clusterchecks: ConfigMap %s was made immutable, so it cannot be updated: delete it, and the leader creates it again", ConfigMapName)
 	default:
 		_, err = api.Update(ctx, desired(live.DeepCopy(), agg.Data, sources), metav1.UpdateOptions{FieldManager: eventComponent})
 	}
 	if err != nil {
-		return fmt.Errorf("clusterchecks: %s of ConfigMap %s: %w", op, ConfigMapName, err)
+		return "", fmt.Errorf("clusterchecks: %s of ConfigMap %s: %w", op, ConfigMapName, err)
 	}
 	rt.log.Info("clusterchecks: wrote ConfigMap "+ConfigMapName, "op", op, "checks", len(agg.Checks), "bytes", len(agg.Data), "sources", sources)
-	return nil
+	return op, nil
 }
 
 // upToDate reports whether cm holds data and sources, and nothing else, as
