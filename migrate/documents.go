@@ -35,6 +35,9 @@ func (o object) id() string {
 	if o.namespace != "" {
 		name = o.namespace + "/" + name
 	}
+	if name == "" && o.doc == 0 {
+		return o.kind
+	}
 	if name == "" {
 		name = "#" + strconv.Itoa(o.doc)
 		if o.item > 0 {
@@ -200,3 +203,6 @@ func jsonFields(t reflect.Type) []string {
 	}
 	return names
 }
+
+// jsonUnmarshal decodes a JSON string into v.
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

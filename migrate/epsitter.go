@@ -142,11 +142,7 @@ func renderEpsitter(groups map[string]*checkList, creds *credentials, opts Optio
 	names := map[string]bool{}
 	for _, ns := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[ns]
-		name := objectName(epsitterTool, ns)
-		for n := 2; names[name]; n++ {
-			name = objectName(epsitterTool, ns+"-"+strconv.Itoa(n))
-		}
-		names[name] = true
+		name := uniqueObjectName(names, epsitterTool, ns)
 		comment := []string{"epsitter URLs without a namespace: " + strings.Join(g.sources, ", ")}
 		if ns != "" {
 			comment = []string{fmt.Sprintf("epsitter namespace %q: %s", ns, strings.Join(g.sources, ", "))}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -111,4 +112,18 @@ func objectName(prefix, s string) string {
 		n = strings.TrimRight(n[:validation.DNS1123SubdomainMaxLength], "-.")
 	}
 	return n
+}
+
+// uniqueObjectName returns objectName(prefix, s), with a numeric suffix if
+// taken already in used, and records it.
+func uniqueObjectName(used map[string]bool, prefix, s string) string {
+	base := objectName(prefix, s)
+	name := base
+	for n := 2; used[name]; n++ {
+		suffix := "-" + strconv.Itoa(n)
+		cut := min(len(base), validation.DNS1123SubdomainMaxLength-len(suffix))
+		name = strings.TrimRight(base[:cut], "-.") + suffix
+	}
+	used[name] = true
+	return name
 }

@@ -98,11 +98,7 @@ func convertSyntheticHeart(data []byte, opts Options) (Result, error) {
 		if len(checks) == 0 {
 			continue
 		}
-		name := objectName(syntheticHeartTool, o.name)
-		for n := 2; names[name]; n++ {
-			name = objectName(syntheticHeartTool, o.name+"-"+strconv.Itoa(n))
-		}
-		names[name] = true
+		name := uniqueObjectName(names, syntheticHeartTool, o.name)
 		comment := []string{fmt.Sprintf("%s (plugin %s)", o.id(), t.spec.Plugin)}
 		if err := out.addChecksConfigMap(comment, name, opts.Namespace, checks); err != nil {
 			return Result{}, err
