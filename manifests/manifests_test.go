@@ -108,7 +108,7 @@ func find[T any](t testing.TB, objs []manifestObject, kind, name string) *T {
 
 // TestKustomizationsListEveryFile keeps the kustomizations in step with the files.
 func TestKustomizationsListEveryFile(t *testing.T) {
-	for _, dir := range []string{"base", "cert-manager", filepath.Join("overlays", "repair")} {
+	for _, dir := range []string{"base", "cert-manager", "agents", filepath.Join("overlays", "repair")} {
 		t.Run(dir, func(t *testing.T) {
 			var k struct {
 				Resources []string `json:"resources"`
