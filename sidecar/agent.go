@@ -50,7 +50,7 @@ func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	a.mesh = mesh
-	checksCfg := checks.Config{Namespace: cfg.PodNamespace, OwnerKind: cfg.OwnerKind, OwnerName: cfg.OwnerName}
+	checksCfg := checks.Config{Namespace: cfg.PodNamespace, OwnerKind: cfg.OwnerKind, OwnerName: cfg.OwnerName, Node: cfg.NodeName}
 	if a.checks, err = checks.NewManager(checksCfg, mesh, log, a.reg); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
