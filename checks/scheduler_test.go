@@ -124,22 +124,46 @@ func TestSchedulerHungTargetTimesOut(t *testing.T) {
 	assert.Equal(t, "timed out after 250ms", hung.state.snapshot().Error)
 }
 
+func TestSchedulerRetriesUpToRetries(t *testing.T) {
+	var attempts atomic.Int32
+	failing := funcProber(func(context.Context) error { attempts.Add(1); return errors.New("nope") })
+	// A timeout far beyond the two backoffs (at most 125 ms + 250 ms), so only
+	// Retries ends the run, however loaded the machine is.
+	s := spec.Check{Name: "r", Type: spec.TypeTCP, Interval: spec.Duration(time.Minute), Timeout: spec.Duration(30 * time.Second), Retries: 2}
+	r := &runner{spec: s, prober: failing, state: newCheckState(s), sched: testScheduler(1)}
+	rec := r.attempts(t.Context())
+	assert.Equal(t, ResultFailure, rec.result)
+	assert.EqualError(t, rec.err, "nope")
+	assert.Equal(t, int32(3), attempts.Load(), "one attempt and two retries")
+	assert.Equal(t, 3, rec.attempts)
+}
+
+// The timeout bounds the retries: with Retries 100 and a 1 s budget, the backoffs
+// (75-125 ms, 150-250 ms, 300-500 ms, then 600-1000 ms) leave room for at most four
+// attempts, since the fourth backoff would always end past the budget. Load only
+// delays attempts, so it can lower the count but never raise it.
 func TestSchedulerRetriesWithinTimeout(t *testing.T) {
 	var attempts atomic.Int32
 	failing := funcProber(func(context.Context) error { attempts.Add(1); return errors.New("nope") })
-	s := spec.Check{Name: "r", Type: spec.TypeTCP, Interval: spec.Duration(time.Minute), Timeout: spec.Duration(200 * time.Millisecond), Retries: 10}
+	s := spec.Check{Name: "r", Type: spec.TypeTCP, Interval: spec.Duration(time.Minute), Timeout: spec.Duration(time.Second), Retries: 100}
 	r := &runner{spec: s, prober: failing, state: newCheckState(s), sched: testScheduler(1)}
 	start := time.Now()
 	rec := r.attempts(t.Context())
 	elapsed := time.Since(start)
-	assert.Equal(t, ResultFailure, rec.result)
-	assert.EqualError(t, rec.err, "nope")
-	// Backoffs are 75-125ms, then 150-250ms: the second would end past the 200ms budget.
-	assert.Equal(t, int32(2), attempts.Load())
-	assert.Equal(t, 2, rec.attempts)
-	// Without the budget, ten retries with doubling backoff take over 10 s; the
-	// bound catches that and leaves room for a loaded machine (no speed target).
-	assert.Less(t, elapsed, 5*time.Second)
+	assert.Contains(t, []string{ResultFailure, ResultTimeout}, rec.result)
+	assert.ErrorContains(t, rec.err, "nope")
+	assert.LessOrEqual(t, attempts.Load(), int32(4))
+	assert.Equal(t, int(attempts.Load()), rec.attempts)
+	// Without the budget, 100 retries with backoff capped at 2 s take minutes.
+	assert.Less(t, elapsed, 10*time.Second)
+}
+
+// sleepBackoff refuses at once a backoff that would end past the deadline.
+func TestSleepBackoffRefusesPastDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	assert.False(t, sleepBackoff(ctx, 1), "the first backoff is at least 75 ms")
+	assert.NoError(t, ctx.Err(), "refused without waiting for the deadline")
 }
 
 func TestSchedulerStopCancelsRun(t *testing.T) {
