@@ -163,7 +163,8 @@ func convertSitterURL(name string, raw json.RawMessage, opts Options, creds *cre
 	if err := decodeKnown(raw, &u, o, "", w); err != nil {
 		return c, "", false, renameObject(err, id)
 	}
-	c = check{Name: checkName(name, "url"), Type: spec.TypeHTTP, URL: u.URL}
+	// epsitter was one process: one agent runs each check, not every node.
+	c = check{Name: checkName(name, "url"), Type: spec.TypeHTTP, URL: u.URL, RunOn: string(spec.RunOnOne)}
 	if c.Name != name {
 		c.DisplayName = name
 	}

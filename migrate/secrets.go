@@ -53,7 +53,7 @@ func (c *credentials) plan() []string {
 	}
 	return append(lines, "",
 		"and mount it, read-only, into the meshprobe-agent DaemonSet at "+c.dir+",",
-		"for example with a kustomize patch of manifests/overlays/agents:",
+		"for example with this JSON patch of the DaemonSet meshprobe-agent (manifests/agents):",
 		"",
 		"  - op: add",
 		"    path: /spec/template/spec/volumes/-",
