@@ -3,6 +3,7 @@
 // values it renders the objects of `kubectl kustomize manifests/` field for field
 // (apart from Helm's labels) and with each toggle those of the matching overlay;
 // values.yaml documents every flag of meshprobe-webhook (`go test ./charts -update`
-// regenerates that list and the chart's copies of the monitoring files); and the
+// regenerates that list and the chart's copies of the monitoring and agents files);
+// the agents follow the namespace, image and port values; and the
 // rendered chart applies to a real kube-apiserver, as does a Helm install.
 package charts_test

@@ -34,7 +34,8 @@ func TestChartMatchesKustomize(t *testing.T) {
 		{"repair", toggles["repair"], []string{"."}, []string{"overlays/repair"}},
 		{"networkpolicy", toggles["networkpolicy"], []string{".", "networkpolicy"}, nil},
 		{"monitoring", toggles["monitoring"], []string{".", "monitoring"}, nil},
-		{"all", allToggles(), []string{"overlays/builtin-certs", "networkpolicy", "monitoring"}, []string{"overlays/repair"}},
+		{"agents", toggles["agents"], []string{"overlays/agents"}, nil},
+		{"all", allToggles(), []string{"overlays/builtin-certs", "networkpolicy", "monitoring", "agents"}, []string{"overlays/repair"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -125,8 +126,10 @@ func sortedKeys(m map[string]map[string]any) []string {
 // chartFiles are the chart's copies of manifests/ files (a chart cannot read
 // outside its directory), by their path in the chart.
 var chartFiles = map[string]string{
-	"files/prometheusrule.yaml":      "monitoring/prometheusrule.yaml",
-	"files/dashboard-meshprobe.json": "monitoring/dashboards/meshprobe.json",
+	"files/prometheusrule.yaml":        "monitoring/prometheusrule.yaml",
+	"files/dashboard-meshprobe.json":   "monitoring/dashboards/meshprobe.json",
+	"files/agents-daemonset.yaml":      "agents/daemonset.yaml",
+	"files/agents-serviceaccount.yaml": "agents/serviceaccount.yaml",
 }
 
 // TestChartFilesAreCopies checks the chart's copies against their sources;

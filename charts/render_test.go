@@ -72,6 +72,7 @@ var toggles = map[string]map[string]any{
 	"repair":        {"repair": map[string]any{"enabled": true}},
 	"networkpolicy": {"networkPolicy": map[string]any{"enabled": true}},
 	"monitoring":    {"monitoring": map[string]any{"enabled": true}},
+	"agents":        {"agents": map[string]any{"enabled": true}},
 }
 
 // allToggles is every toggle on at once.
