@@ -46,21 +46,26 @@ func (l *lab) checkStatus(i int, name string) (checks.Status, bool) {
 
 // runs reports whether st is a check this member runs (not standing by).
 func runs(st checks.Status) bool {
-	return st.LastResult != checks.StateStandby && st.LastResult != checks.StatePending && st.LastResult != ""
+	switch st.LastResult {
+	case checks.StateStandby, checks.StateUnscheduled, checks.StatePending, "":
+		return false
+	}
+	return true
 }
 
 // TestAgentsJoinTheMesh runs two node agents (real meshprobe-sidecar processes
 // in agent mode, on nodes 0 and 1) and an injected sidecar: one mesh, the
 // agents announced with the role agent, node-to-node RTT series on the agents,
 // the cluster checks from the shared file on the agents (an all-agents check on
-// both, a runOn: one check on exactly one, which fails over when it dies), and
-// none of them on the sidecar.
+// both, a node-pattern check on node-1's agent only, a runOn: one check on
+// exactly one, which fails over when it dies), and none of them on the sidecar.
 func TestAgentsJoinTheMesh(t *testing.T) {
 	l := newLab(t, false)
 	key := newKey(t)
 	checksDir := t.TempDir()
 	atomicWrite(t, checksDir, map[string]string{"checks.yaml": tcpChecks("every") +
-		"- name: once\n  type: tcp\n  address: 127.0.0.1:1\n  interval: 1s\n  timeout: 500ms\n  runOn: one\n"})
+		"- name: once\n  type: tcp\n  address: 127.0.0.1:1\n  interval: 1s\n  timeout: 500ms\n  runOn: one\n" +
+		"- name: node1\n  type: tcp\n  address: 127.0.0.1:1\n  interval: 1s\n  timeout: 500ms\n  runOn: node-1*\n"})
 	l.start(0, l.agentSpec(key, []int{1, 2}, checksDir))
 	l.start(1, l.agentSpec(key, []int{0, 2}, checksDir))
 	l.start(2, podSpec{app: "web", keys: [][]byte{key}, join: []int{0}, env: []string{"MESHPROBE_MEMBERS_VIEW=all"}})
@@ -78,6 +83,11 @@ func TestAgentsJoinTheMesh(t *testing.T) {
 		b, okB := l.checkStatus(1, "every")
 		return okA && okB && runs(a) && runs(b)
 	}, convergeWithin, poll, "both agents run the all-agents check")
+	require.Eventually(t, func() bool {
+		a, okA := l.checkStatus(0, "node1")
+		b, okB := l.checkStatus(1, "node1")
+		return okA && okB && a.LastResult == checks.StateUnscheduled && runs(b)
+	}, convergeWithin, poll, "the node-pattern check runs on node-1's agent only")
 	runner := l.waitOneAgentRuns([]int{0, 1})
 	var idx int
 	_, err := fmt.Sscanf(runner, "meshprobe-system/pod-%d/", &idx)
