@@ -8,8 +8,9 @@
 //   - on every replica, the shared informers and a gossip seed member
 //     (controlplane.go, mesh.go);
 //   - Lease leader election, and on the leader only the heartbeat API, the
-//     ThousandEyes sync, the gossip-key Secrets, missed-injection reports and
-//     the built-in webhook certificates (leader.go, trust.go).
+//     ThousandEyes sync, the gossip-key Secrets, missed-injection reports,
+//     the built-in webhook certificates and the cluster-checks ConfigMap
+//     (leader.go, trust.go, clusterchecks.go).
 //
 // Native-sidecar support is detected from the API server's version
 // (nativesidecar.go). The packages under integrations/ do the work; this one

@@ -45,6 +45,11 @@ func (cp *controlPlane) leaderTasks(o *options, client kubernetes.Interface, reg
 		return nil, err
 	}
 	tasks = append(tasks, trust...)
+	cc, err := clusterChecksTasks(o, client, cp.log, reg)
+	if err != nil {
+		return nil, err
+	}
+	tasks = append(tasks, cc...)
 	if cp.mesh == nil {
 		cp.log.Warn("gossip-key task is off: it needs the control plane's gossip member (--gossip)")
 		return tasks, nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/meshprobe/meshprobe/integrations/clusterchecks"
 	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
 	"github.com/meshprobe/meshprobe/integrations/leader"
@@ -144,6 +145,8 @@ type controlPlaneOptions struct {
 	gossipBindAddr string
 	gossipKeyDir   string
 
+	clusterChecks bool // clusterchecks.go
+
 	te         thousandeyes.Config
 	gossipKeys gossipkeys.Config
 	trust      trustOptions // trust.go: missed injections, built-in webhook certificates
@@ -174,6 +177,7 @@ func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.gossip, "gossip", true, "run a gossip seed member (needed by the heartbeat mesh counts and the gossip-key task)")
 	fs.StringVar(&c.gossipBindAddr, "gossip-bind-address", "0.0.0.0", "address the control plane's gossip member binds (its port is --gossip-port)")
 	fs.StringVar(&c.gossipKeyDir, "gossip-key-dir", envOr(contract.EnvGossipKeyDir, contract.DefaultGossipKeyDir), "directory with the gossip key file \""+contract.GossipKeySecretKey+"\" (the mounted "+contract.GossipKeySecretName+" Secret)")
+	fs.BoolVar(&c.clusterChecks, "cluster-checks", true, "maintain the ConfigMap "+clusterchecks.ConfigMapName+" (key "+clusterchecks.Key+", for the node agents) from the ConfigMaps in --namespace labelled "+clusterchecks.LabelSource+"="+clusterchecks.LabelSourceValue+", while leading")
 	c.te = thousandeyes.DefaultConfig()
 	c.te.LoadEnv(os.Getenv)
 	c.te.RegisterFlags(fs)

@@ -153,7 +153,7 @@ func testManifestsDryRun(t *testing.T, env *testenv.Env) {
 	assert.Equal(t, map[string]int{
 		"Namespace": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
 		"Deployment": 1, "PodDisruptionBudget": 1, "Service": 3, "MutatingWebhookConfiguration": 1,
-		"Issuer": 2, "Certificate": 2, "ValidatingAdmissionPolicy": 3, "ValidatingAdmissionPolicyBinding": 3,
+		"Issuer": 2, "Certificate": 2, "ValidatingAdmissionPolicy": 4, "ValidatingAdmissionPolicyBinding": 4,
 	}, kinds)
 }
 
@@ -189,6 +189,9 @@ func testRBAC(t *testing.T, env *testenv.Env) {
 		{"update", "coordination.k8s.io", "leases", "meshprobe-system", "meshprobe-leader", true},
 		{"patch", "", "pods", "meshprobe-system", "", true},
 		{"get", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "", "meshprobe", true},
+		{"create", "", "configmaps", "meshprobe-system", "", true}, // the policy meshprobe-cluster-checks limits it to one name
+		{"update", "", "configmaps", "meshprobe-system", "meshprobe-cluster-checks", true},
+		{"watch", "", "configmaps", "meshprobe-system", "", true},
 
 		// No Secret but the gossip key: not readable, listable or deletable.
 		{"get", "", "secrets", "shop", "app-credentials", false},
@@ -210,6 +213,9 @@ func testRBAC(t *testing.T, env *testenv.Env) {
 		{"patch", "apps", "daemonsets", "shop", "", false},
 		{"delete", "apps", "deployments", "shop", "", false},
 		{"create", "", "configmaps", "shop", "", false},
+		{"update", "", "configmaps", "meshprobe-system", "other", false},
+		{"update", "", "configmaps", "shop", "meshprobe-cluster-checks", false},
+		{"delete", "", "configmaps", "meshprobe-system", "meshprobe-cluster-checks", false},
 		{"get", "", "nodes", "", "", false},
 		{"create", "rbac.authorization.k8s.io", "clusterroles", "", "", false},
 		{"create", "", "pods/exec", "shop", "", false},

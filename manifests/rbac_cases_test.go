@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
+	"github.com/meshprobe/meshprobe/integrations/clusterchecks"
 	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
@@ -120,6 +121,19 @@ func (f *privilegeFixture) testDenied(t *testing.T) {
 		{"change a ConfigMap's labels", cmPatch(nsShop, map[string]any{"metadata": map[string]any{"labels": map[string]string{"app": "x"}}}), policyConfigMaps},
 		{"change another annotation", cmPatch(nsShop, map[string]any{"metadata": map[string]any{"annotations": map[string]any{"team": nil}}}), policyConfigMaps},
 		{"create a ConfigMap", f.createConfigMap, ""},
+		{"create another ConfigMap in meshprobe-system", func(t *testing.T) error {
+			return f.createConfigMapIn(t, contract.DefaultNamespace, "other", false)
+		}, policyCCs},
+		{"create the cluster-checks ConfigMap elsewhere", func(t *testing.T) error {
+			return f.createConfigMapIn(t, nsShop, clusterchecks.ConfigMapName, false)
+		}, ""},
+		{"update another ConfigMap in meshprobe-system", f.updateSourceConfigMap, ""},
+		{"change a cluster-checks ConfigMap's data elsewhere", func(t *testing.T) error {
+			return f.patchConfigMapWith(t, nsShop, clusterchecks.ConfigMapName, map[string]any{"data": map[string]string{"checks.yaml": "evil"}}, false)
+		}, policyConfigMaps},
+		{"delete the cluster-checks ConfigMap", func(t *testing.T) error {
+			return f.sa.CoreV1().ConfigMaps(contract.DefaultNamespace).Delete(t.Context(), clusterchecks.ConfigMapName, metav1.DeleteOptions{})
+		}, ""},
 		{"another webhook configuration", func(t *testing.T) error {
 			return f.updateWebhookNamed(t, "other", setCABundle(f.env.Config.CAData), false)
 		}, ""},
@@ -164,8 +178,12 @@ func (f *privilegeFixture) readSecret(t *testing.T) error {
 }
 
 func (f *privilegeFixture) createConfigMap(t *testing.T) error {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
-	_, err := f.sa.CoreV1().ConfigMaps(nsShop).Create(t.Context(), cm, metav1.CreateOptions{})
+	return f.createConfigMapIn(t, nsShop, "x", false)
+}
+
+func (f *privilegeFixture) createConfigMapIn(t *testing.T, ns, name string, dry bool) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	_, err := f.sa.CoreV1().ConfigMaps(ns).Create(t.Context(), cm, metav1.CreateOptions{DryRun: dryRun(dry)})
 	return err
 }
 

@@ -52,6 +52,7 @@ func newPrivilegeFixture(t *testing.T, env *testenv.Env) *privilegeFixture {
 		{ObjectMeta: metav1.ObjectMeta{Namespace: nsShop, Name: teTests, Labels: map[string]string{"app": "thousandeyes-tests"},
 			Annotations: map[string]string{"team": "shop"}}, Data: map[string]string{"tests.yaml": "tests: []"}},
 	}
+	cms = append(cms, clusterCheckSources()...)
 	for _, cm := range cms {
 		_, err := f.admin.CoreV1().ConfigMaps(cm.Namespace).Create(ctx, cm, metav1.CreateOptions{})
 		require.NoError(t, err)

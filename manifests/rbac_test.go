@@ -36,6 +36,7 @@ const (
 	policyConfigMaps = "meshprobe-configmaps"
 	policyWebhook    = "meshprobe-webhookconfig"
 	policyRepair     = "meshprobe-repair"
+	policyCCs        = "meshprobe-cluster-checks"
 )
 
 // TestLeastPrivilegeOnAPIServer installs the built-in certificate overlay (base
@@ -48,11 +49,12 @@ func TestLeastPrivilegeOnAPIServer(t *testing.T) {
 	// The controller manager type-checks the policies (their status).
 	env := testenv.Start(t, testenv.WithControllerManager())
 	require.NoError(t, install.Apply(t.Context(), env.Config, objs, install.Options{}))
-	waitTypeChecked(t, env.Client, policySecrets, policyConfigMaps, policyWebhook)
+	waitTypeChecked(t, env.Client, policySecrets, policyConfigMaps, policyWebhook, policyCCs)
 	f := newPrivilegeFixture(t, env)
 	waitEnforced(t, policySecrets, func() error { return f.createSecret(t, "shop", "enforced-probe", corev1.SecretTypeOpaque, true) })
 	waitEnforced(t, policyConfigMaps, func() error { return f.patchConfigMap(t, "kube-system", "cluster-info-extra", true) })
 	waitEnforced(t, policyWebhook, func() error { return f.updateWebhook(t, changeRules, true) })
+	waitEnforced(t, policyCCs, func() error { return f.createConfigMapIn(t, contract.DefaultNamespace, "other", true) })
 	// The probes above passed RBAC's cluster-wide grants; the Lease is the
 	// namespaced Role's, which the authorizer caches apart.
 	waitAuthorized(t, env.Client, authorizationv1.ResourceAttributes{Verb: "update", Group: "coordination.k8s.io",
@@ -60,6 +62,7 @@ func TestLeastPrivilegeOnAPIServer(t *testing.T) {
 
 	t.Run("allowed", func(t *testing.T) { f.testAllowed(t) })
 	t.Run("gossip-key task", func(t *testing.T) { f.testGossipKeyTask(t) })
+	t.Run("cluster-checks task", func(t *testing.T) { f.testClusterChecksTask(t) })
 	t.Run("denied", func(t *testing.T) { f.testDenied(t) })
 	t.Run("repair overlay", func(t *testing.T) { f.testRepair(t) })
 }
