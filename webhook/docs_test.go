@@ -20,7 +20,7 @@ import (
 // documentedExamples are the documents whose YAML examples users copy.
 var documentedExamples = []string{
 	"../README.md", "../checks/README.md", "../docs/contract.md",
-	"README.md", "../sidecar/README.md",
+	"README.md", "../sidecar/README.md", "../integrations/clusterchecks/README.md",
 }
 
 var yamlBlockRE = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
@@ -50,6 +50,8 @@ func checkExample(t *testing.T, block []byte) {
 	case strings.HasPrefix(strings.TrimSpace(string(block)), "- "):
 		_, err := spec.Parse(block)
 		require.NoError(t, err, "checks example:\n%s", block)
+	case strings.Contains(string(block), "\nkind: ConfigMap\n"):
+		checkClusterChecksExample(t, block)
 	case strings.HasPrefix(string(block), "# kustomization.yaml"):
 		var k kustomize.Kustomization
 		require.NoError(t, yaml.UnmarshalStrict(block, &k), "kustomization example:\n%s", block)
@@ -84,5 +86,19 @@ func checkExample(t *testing.T, block []byte) {
 				t.Fatalf("example annotation %s is not checked by this test", key)
 			}
 		}
+	}
+}
+
+// checkClusterChecksExample parses a cluster-checks ConfigMap: labelled as the
+// control plane selects it, with every data key a valid list of checks.
+func checkClusterChecksExample(t *testing.T, block []byte) {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	require.NoError(t, yaml.UnmarshalStrict(block, cm), "ConfigMap example:\n%s", block)
+	require.Equal(t, "true", cm.Labels["meshprobe.io/checks"], "cluster-checks example without its label:\n%s", block)
+	require.NotEmpty(t, cm.Data, "cluster-checks example without checks:\n%s", block)
+	for key, value := range cm.Data {
+		_, err := spec.Parse([]byte(value))
+		require.NoError(t, err, "cluster checks %q:\n%s", key, value)
 	}
 }
