@@ -40,7 +40,7 @@ func sameTargets(t *testing.T, prom *promtest.Server) {
 	assert.NotEmpty(t, sets[""])
 	assert.Equal(t, sets[""], sets["podmonitor"])
 	for _, k := range sets[""] {
-		if strings.Contains(k, "job=meshprobe-sidecar") {
+		if strings.Contains(k, "job=meshprobe-sidecar") || strings.Contains(k, "job="+agentJob) {
 			assert.NotContains(t, k, "node=,", k)
 			assert.NotContains(t, k, "app=,", k)
 		}

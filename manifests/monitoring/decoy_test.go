@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,46 +12,54 @@ import (
 	"github.com/meshprobe/meshprobe/internal/contract"
 )
 
-// sidecarTargetFilter are the keep rules that limit the sidecar job to the
-// injected container: a pod label and a port name are what any pod author sets.
-var sidecarTargetFilter = []map[string]any{
-	{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_container_name"}, "regex": contract.SidecarContainerName},
-	{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_annotationpresent_meshprobe_io_injected"}, "regex": "true"},
+// targetFilters are, by job, the keep rules that limit it to meshprobe's own
+// containers: a pod label and a port name are what any pod author sets. The sidecars
+// are the injected container of annotated pods; the agents are the agent container
+// of pods in meshprobe's namespace, where tenants create no pods.
+var targetFilters = []struct {
+	job, podMonitor string
+	keep            []map[string]any
+}{
+	{"meshprobe-sidecar", sidecarPodMon, []map[string]any{
+		{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_container_name"}, "regex": contract.SidecarContainerName},
+		{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_annotationpresent_meshprobe_io_injected"}, "regex": "true"},
+	}},
+	{agentJob, agentPodMon, []map[string]any{
+		{"action": "keep", "source_labels": []any{"__meta_kubernetes_namespace"}, "regex": contract.DefaultNamespace},
+		{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_container_name"}, "regex": agentJob},
+	}},
 }
 
-// TestSidecarJobsKeepOnlyTheInjectedContainer: both the PodMonitor and the plain
-// scrape configuration keep the sidecar container's port of annotated pods only,
-// and neither honours the labels of the scraped series.
-func TestSidecarJobsKeepOnlyTheInjectedContainer(t *testing.T) {
-	pm := readPodMonitor(t, sidecarPodMon)
-	ep := pm.Spec.PodMetricsEndpoints[0]
-	assert.False(t, ep.HonorLabels, "a sidecar's series must not set namespace or pod")
-	var rules []map[string]any
-	for _, r := range ep.Relabelings {
-		rules = append(rules, snakeKeys(r))
-	}
-	for _, want := range sidecarTargetFilter {
-		assert.Contains(t, rules, want, "PodMonitor")
-	}
-
+// TestJobsKeepOnlyMeshprobeContainers: for the sidecars and the agents, both the
+// PodMonitor and the plain scrape configuration keep meshprobe's container only, and
+// neither honours the labels of the scraped series.
+func TestJobsKeepOnlyMeshprobeContainers(t *testing.T) {
 	var doc struct {
 		ScrapeConfigs []map[string]any `json:"scrape_configs"`
 	}
 	require.NoError(t, yaml.Unmarshal(readFile(t, scrapeFile), &doc))
-	var job map[string]any
-	for _, sc := range doc.ScrapeConfigs {
-		if sc["job_name"] == "meshprobe-sidecar" {
-			job = sc
-		}
-	}
-	require.NotNil(t, job)
-	assert.NotEqual(t, true, job["honor_labels"])
-	var plain []map[string]any
-	for _, r := range job["relabel_configs"].([]any) {
-		plain = append(plain, r.(map[string]any))
-	}
-	for _, want := range sidecarTargetFilter {
-		assert.Contains(t, plain, want, "plain scrape configuration")
+	for _, f := range targetFilters {
+		t.Run(f.job, func(t *testing.T) {
+			pm := readPodMonitor(t, f.podMonitor)
+			ep := pm.Spec.PodMetricsEndpoints[0]
+			assert.False(t, ep.HonorLabels, "the scraped series must not set namespace or pod")
+			var rules []map[string]any
+			for _, r := range ep.Relabelings {
+				rules = append(rules, snakeKeys(r))
+			}
+			i := slices.IndexFunc(doc.ScrapeConfigs, func(sc map[string]any) bool { return sc["job_name"] == f.job })
+			require.GreaterOrEqual(t, i, 0, "plain job %s", f.job)
+			job := doc.ScrapeConfigs[i]
+			assert.NotEqual(t, true, job["honor_labels"])
+			var plain []map[string]any
+			for _, r := range job["relabel_configs"].([]any) {
+				plain = append(plain, r.(map[string]any))
+			}
+			for _, want := range f.keep {
+				assert.Contains(t, rules, want, "PodMonitor")
+				assert.Contains(t, plain, want, "plain scrape configuration")
+			}
+		})
 	}
 }
 

@@ -16,6 +16,7 @@ const (
 	ruleFile       = "prometheusrule.yaml"
 	scrapeFile     = "prometheus-scrape-config.yaml"
 	sidecarPodMon  = "podmonitor-sidecar.yaml"
+	agentPodMon    = "podmonitor-agents.yaml"
 	controlPodMon  = "podmonitor-controlplane.yaml"
 	kustomizeFile  = "kustomization.yaml"
 	configMapFile  = "grafana-dashboard-configmap.yaml"

@@ -106,6 +106,6 @@ func TestKustomization(t *testing.T) {
 		_, err := os.Stat(r)
 		assert.NoError(t, err, r)
 	}
-	assert.ElementsMatch(t, []string{sidecarPodMon, controlPodMon, ruleFile, configMapFile}, k.Resources)
+	assert.ElementsMatch(t, []string{sidecarPodMon, agentPodMon, controlPodMon, ruleFile, configMapFile}, k.Resources)
 	assert.True(t, strings.Contains(string(readFile(t, configMapFile)), `grafana_dashboard: "1"`))
 }

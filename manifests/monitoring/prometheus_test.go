@@ -49,34 +49,43 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 			sidecarEnv(m, cp.gossipAddr, keyDir, podInfo(t, m, pod.Labels)))
 	}
 
+	agents := nodeAgents(block)
+	startAgents(t, env, bin, logDir, cp.gossipAddr, keyDir, agents)
+
 	for _, d := range decoyPods(members[0]) {
 		createRunningPod(t, env.Client, d, members[0].ip)
 	}
+	createRunningPod(t, env.Client, agentDecoy(t, members[0].namespace, agents[0]), agents[0].ip)
 
 	rules := writeRuleFile(t, t.TempDir())
 	promtest.CheckRules(t, rules)
 	sd := promtest.KubernetesSD(t, env.Client)
 	scrape := append(plainScrapeConfigs(t, sd),
 		podMonitorScrapeConfig(t, sidecarPodMon, sd),
+		podMonitorScrapeConfig(t, agentPodMon, sd),
 		podMonitorScrapeConfig(t, controlPodMon, sd))
 	prom := promtest.Start(t, promtest.Config{ScrapeConfigs: scrape, RuleFiles: []string{rules}})
 
 	ctx := t.Context()
-	waitTargets(t, ctx, prom, len(members))
+	waitTargets(t, ctx, prom, len(members), len(agents))
 	cp.drive(t)
 
 	t.Run("promtool check metrics", func(t *testing.T) {
 		for _, m := range members {
 			checkExposition(t, m.pod, "http://"+m.ip+":"+strconv.Itoa(contract.DefaultHTTPPort)+"/metrics")
 		}
+		for _, a := range agents {
+			checkExposition(t, a.pod, "http://"+a.ip+":"+strconv.Itoa(contract.DefaultHTTPPort)+"/metrics")
+		}
 		checkExposition(t, "control plane", cp.metricsURL)
 	})
 	t.Run("podmonitors find the same targets", func(t *testing.T) { sameTargets(t, prom) })
-	t.Run("pods that only look like members are not scraped", func(t *testing.T) {
+	t.Run("pods that only look like members or agents are not scraped", func(t *testing.T) {
 		v, err := prom.Instant(ctx, `up{pod=~"decoy-.*"}`)
 		require.NoError(t, err)
 		assert.Empty(t, v, "decoy targets")
 	})
+	t.Run("agents' node-to-node rtt", func(t *testing.T) { agentNodeRTT(t, ctx, prom, agents) })
 	t.Run("control-plane work shows in prometheus", func(t *testing.T) { controlPlaneActivity(t, ctx, prom) })
 	t.Run("dashboard queries return data", func(t *testing.T) { dashboardReturnsData(t, ctx, prom) })
 	t.Run("dashboard variables", func(t *testing.T) { variablesReturnValues(t, ctx, prom) })
@@ -90,9 +99,9 @@ func TestMonitoringOnRealPrometheus(t *testing.T) {
 	}
 }
 
-// waitTargets waits until Prometheus scrapes every sidecar and the control plane, by
-// both the plain configuration and the PodMonitor translation.
-func waitTargets(t *testing.T, ctx context.Context, prom *promtest.Server, sidecars int) {
+// waitTargets waits until Prometheus scrapes every sidecar, every agent and the
+// control plane, by both the plain configuration and the PodMonitor translation.
+func waitTargets(t *testing.T, ctx context.Context, prom *promtest.Server, sidecars, agents int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, targetsTimeout)
 	defer cancel()
@@ -102,6 +111,8 @@ func waitTargets(t *testing.T, ctx context.Context, prom *promtest.Server, sidec
 	}{
 		{`up{job="meshprobe-sidecar", scrape_source=""} == 1`, sidecars},
 		{`up{job="meshprobe-sidecar", scrape_source="podmonitor"} == 1`, sidecars},
+		{`up{job="meshprobe-agent", scrape_source=""} == 1`, agents},
+		{`up{job="meshprobe-agent", scrape_source="podmonitor"} == 1`, agents},
 		{`up{job="meshprobe-control-plane", scrape_source=""} == 1`, 1},
 		{`up{job="meshprobe-control-plane", scrape_source="podmonitor"} == 1`, 1},
 	} {

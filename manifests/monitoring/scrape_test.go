@@ -25,7 +25,7 @@ func plainScrapeConfigs(t *testing.T, sdURL string) []map[string]any {
 		ScrapeConfigs []map[string]any `json:"scrape_configs"`
 	}
 	require.NoError(t, yaml.UnmarshalStrict(readFile(t, scrapeFile), &doc))
-	require.Len(t, doc.ScrapeConfigs, 2)
+	require.Len(t, doc.ScrapeConfigs, 3)
 	for _, sc := range doc.ScrapeConfigs {
 		sc["scrape_interval"], sc["scrape_timeout"] = "1s", "1s"
 		require.NoError(t, promtest.ReplaceKubernetesSD(sc, sdURL))
