@@ -67,6 +67,8 @@ type Mesh struct {
 	// refused for its format version.
 	wire     *wireCodec
 	versions *versionRefusals
+	// digest holds the digest source and receiver (digest.go).
+	digest digestState
 }
 
 // New validates cfg and registers the metrics collector with cfg.Registerer. The
