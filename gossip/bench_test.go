@@ -191,11 +191,3 @@ func packets(ms []*Mesh) uint64 {
 	}
 	return n
 }
-
-// isLive reports whether name is a live peer.
-func (s *stats) isLive(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.peers[name]
-	return ok
-}

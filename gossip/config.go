@@ -95,6 +95,9 @@ type Config struct {
 	linkDelay time.Duration
 	// wire, when set (tests), is the codec of another release: a mixed-version mesh.
 	wire *wireCodec
+	// noCoordinates (tests) makes a member of a release before coordinates: its
+	// acks carry no payload and it ignores the payloads of others.
+	noCoordinates bool
 }
 
 // DefaultConfig returns the defaults: gossip on 0.0.0.0:7946; join the

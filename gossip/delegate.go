@@ -57,6 +57,7 @@ func (e events) NotifyLeave(n *memberlist.Node) {
 		return
 	}
 	state := e.m.stats.depart(n.Name, time.Now())
+	e.m.coords.forget(n.Name)
 	e.m.log.Info(memberGoneMsg, "member", n.Name, "state", state)
 }
 
@@ -87,10 +88,12 @@ func (e events) upsert(n *memberlist.Node) {
 // pings records the RTT of memberlist's own probes.
 type pings struct{ m *Mesh }
 
-// AckPayload implements memberlist.PingDelegate.
-func (pings) AckPayload() []byte { return nil }
+// AckPayload implements memberlist.PingDelegate: this member's Vivaldi coordinate.
+func (p pings) AckPayload() []byte { return p.m.coords.ackPayload() }
 
-// NotifyPingComplete implements memberlist.PingDelegate.
-func (p pings) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, _ []byte) {
+// NotifyPingComplete implements memberlist.PingDelegate: the RTT, and the
+// peer's coordinate in its ack payload.
+func (p pings) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, payload []byte) {
 	p.m.stats.observe(other.Name, ProbeSWIM, rtt, time.Now())
+	p.m.coords.observe(other.Name, payload, rtt)
 }

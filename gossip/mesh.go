@@ -69,6 +69,8 @@ type Mesh struct {
 	versions *versionRefusals
 	// digest holds the digest source and receiver (digest.go).
 	digest digestState
+	// coords is the Vivaldi coordinate state (coordinate*.go).
+	coords *coordinates
 }
 
 // New validates cfg and registers the metrics collector with cfg.Registerer. The
@@ -92,11 +94,19 @@ func New(cfg Config) (*Mesh, error) {
 		m.wire = currentWire()
 	}
 	m.versions = newVersionRefusals(m.log, time.Now)
+	coords, err := newCoordinates(m.log, cfg.noCoordinates, m.stats.isLive)
+	if err != nil {
+		return nil, err
+	}
+	m.coords = coords
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(m)); err != nil {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
 		}
 		if err := cfg.Registerer.Register(newGuardCollector(m)); err != nil {
+			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
+		}
+		if err := cfg.Registerer.Register(newCoordCollector(m.coords)); err != nil {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
 		}
 	}
