@@ -71,6 +71,11 @@ type Config struct {
 	// failure.
 	EchoTimeout time.Duration
 
+	// DigestInterval is the mean time between two digests this member sends to
+	// each alive control-plane member (jittered by ±10%), when it has a digest
+	// source (Mesh.SetDigestSource). Zero disables sending.
+	DigestInterval time.Duration
+
 	// PeerNamespaces lists the namespaces, besides the member's own, that the RTT
 	// and failure series name in peer_namespace (the namespaces the pod depends
 	// on); peers in any other namespace count under PeerNamespaceOther. At most
@@ -106,8 +111,8 @@ type Config struct {
 // memberlist's LAN timings (probe every 1 s, timeout 500 ms, gossip every 200 ms,
 // push/pull every 30 s) with suspicion multiplier 2 (memberlist's is 4: a failed
 // member is declared dead sooner) and TCP timeout 5 s; leave within 5 s; an echo
-// round every 1 s to 3 peers, 1 s timeout; no declared peer namespaces and no
-// detailed peer labels (their limit 64 when set).
+// round every 1 s to 3 peers, 1 s timeout; a digest every 10 s; no declared peer
+// namespaces and no detailed peer labels (their limit 64 when set).
 func DefaultConfig() Config {
 	return Config{
 		BindAddr:          "0.0.0.0",
@@ -128,6 +133,7 @@ func DefaultConfig() Config {
 		EchoInterval:      time.Second,
 		EchoPeers:         3,
 		EchoTimeout:       time.Second,
+		DigestInterval:    DefaultDigestInterval,
 		PeerLabelLimit:    DefaultPeerLabelLimit,
 	}
 }
@@ -151,6 +157,8 @@ func (c *Config) Validate() error {
 		return errors.New("gossip: config: KeyPollInterval, ReconnectInterval, DepartedRetention and LeaveTimeout must be positive")
 	case c.EchoInterval < 0 || (c.EchoInterval > 0 && (c.EchoPeers < 1 || c.EchoTimeout <= 0)):
 		return errors.New("gossip: config: with EchoInterval set, EchoPeers and EchoTimeout must be positive")
+	case c.DigestInterval < 0:
+		return errors.New("gossip: config: DigestInterval must not be negative")
 	}
 	return validatePeerLabels(c)
 }

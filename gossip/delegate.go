@@ -9,8 +9,9 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// delegate hands memberlist this member's metadata. meshprobe sends no user
-// messages or state of its own over memberlist.
+// delegate hands memberlist this member's metadata and takes the digests other
+// members send it (user messages). meshprobe sends no state of its own over
+// memberlist.
 type delegate struct{ m *Mesh }
 
 // NodeMeta implements memberlist.Delegate.
@@ -23,8 +24,8 @@ func (d delegate) NodeMeta(limit int) []byte {
 	return bytes.Clone(d.m.metaBytes)
 }
 
-// NotifyMsg implements memberlist.Delegate.
-func (delegate) NotifyMsg([]byte) {}
+// NotifyMsg implements memberlist.Delegate: digests (digest_delegate.go).
+func (d delegate) NotifyMsg(b []byte) { d.m.receiveDigest(b) }
 
 // GetBroadcasts implements memberlist.Delegate.
 func (delegate) GetBroadcasts(int, int) [][]byte { return nil }
@@ -95,5 +96,5 @@ func (p pings) AckPayload() []byte { return p.m.coords.ackPayload() }
 // peer's coordinate in its ack payload.
 func (p pings) NotifyPingComplete(other *memberlist.Node, rtt time.Duration, payload []byte) {
 	p.m.stats.observe(other.Name, ProbeSWIM, rtt, time.Now())
-	p.m.coords.observe(other.Name, payload, rtt)
+	p.m.coords.observeAck(other.Name, payload, rtt)
 }

@@ -19,6 +19,9 @@ const DigestVersion = 1
 // AES-GCM version, nonce and tag) it fits one UDP packet of 1,400 bytes.
 const MaxDigestBytes = 1200
 
+// DefaultDigestInterval is Config.DigestInterval's default.
+const DefaultDigestInterval = 10 * time.Second
+
 // Digest is what one member tells the control plane about itself.
 type Digest struct {
 	// Member is the sender's member name; the receiver refuses a digest whose
@@ -69,6 +72,10 @@ type digestState struct {
 	mu      sync.RWMutex
 	source  func() Digest
 	receive func(from Member, d Digest)
+	// sources keeps the source address of received digests until memberlist
+	// delivers them; metrics counts what was sent, received and refused.
+	sources digestSources
+	metrics digestMetrics
 }
 
 // SetDigestSource makes this member send the digest that source builds to the

@@ -94,7 +94,7 @@ func New(cfg Config) (*Mesh, error) {
 		m.wire = currentWire()
 	}
 	m.versions = newVersionRefusals(m.log, time.Now)
-	coords, err := newCoordinates(m.log, cfg.noCoordinates, m.stats.isLive)
+	coords, err := newCoordinates(m.log, cfg.noCoordinates, cfg.EchoInterval <= 0, m.stats.isLive)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +107,9 @@ func New(cfg Config) (*Mesh, error) {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
 		}
 		if err := cfg.Registerer.Register(newCoordCollector(m.coords)); err != nil {
+			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
+		}
+		if err := cfg.Registerer.Register(newDigestCollector(&m.digest.metrics)); err != nil {
 			return nil, fmt.Errorf("gossip: registering metrics: %w", err)
 		}
 	}
@@ -132,6 +135,7 @@ func (m *Mesh) Run(ctx context.Context) error {
 	wg.Go(func() { m.watchKeys(runCtx) })
 	wg.Go(func() { m.joinLoop(runCtx) })
 	wg.Go(func() { m.pruneLoop(runCtx) })
+	wg.Go(func() { m.digestLoop(runCtx) })
 	if p := m.newProber(); p != nil {
 		wg.Go(func() { p.run(runCtx) })
 	}
@@ -321,7 +325,10 @@ func (m *Mesh) newProber() *prober {
 	p := &prober{
 		self: m.cfg.Name, peers: m.cfg.EchoPeers, interval: m.cfg.EchoInterval, timeout: m.cfg.EchoTimeout,
 		targets: m.stats.targets, send: tr.sendEcho, key: m.primaryKey, log: m.log,
-		observe: func(peer string, rtt time.Duration) { m.stats.observe(peer, ProbeEcho, rtt, time.Now()) },
+		observe: func(peer string, rtt time.Duration) {
+			m.stats.observe(peer, ProbeEcho, rtt, time.Now())
+			m.coords.observeEcho(peer, rtt)
+		},
 		fail:    m.stats.fail,
 	}
 	p.init()

@@ -24,6 +24,9 @@ const (
 type packetScreen struct {
 	keys    func() [][]byte
 	scratch []byte
+	// plain is the plaintext of the last packet check authenticated (in
+	// scratch, valid until the next check), nil when it opened none.
+	plain []byte
 	// seen and aeads cache the ciphers of the last key set.
 	seen  [][]byte
 	aeads []cipher.AEAD
@@ -36,6 +39,7 @@ func newPacketScreen(keys func() [][]byte) *packetScreen {
 // check returns "" for a packet an installed key authenticates (or, before the
 // keyring exists, any well-formed one), else the refusal reason.
 func (s *packetScreen) check(b []byte) string {
+	s.plain = nil
 	switch {
 	case len(b) < minPacketBytes || len(b) > maxPacketBytes:
 		return RefusedPacketSize
@@ -51,7 +55,8 @@ func (s *packetScreen) check(b []byte) string {
 	}
 	nonce, sealed := b[1:1+packetNonceBytes], b[1+packetNonceBytes:]
 	for _, a := range aeads {
-		if _, err := a.Open(s.scratch[:0], nonce, sealed, nil); err == nil {
+		if plain, err := a.Open(s.scratch[:0], nonce, sealed, nil); err == nil {
+			s.plain = plain
 			return ""
 		}
 	}

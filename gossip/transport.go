@@ -69,6 +69,8 @@ type Transport struct {
 	// delay, when positive, delays every UDP write (tests: a slow link).
 	delay time.Duration
 	wire  *wireCodec
+	// tap, when set, sees the plaintext of each authenticated memberlist packet.
+	tap atomic.Pointer[func(plain []byte, from netip.AddrPort)]
 }
 
 // echoHandler is what the Transport calls for echo packets.
@@ -155,6 +157,11 @@ func (t *Transport) Stats() TransportStats {
 
 // setEchoHandler installs the echo callbacks.
 func (t *Transport) setEchoHandler(h *echoHandler) { t.echo.Store(h) }
+
+// setPacketTap installs fn, called in the read loop with the plaintext (valid
+// during the call only) and source of every memberlist packet an installed key
+// authenticated: the digests' source addresses (digest_delegate.go).
+func (t *Transport) setPacketTap(fn func(plain []byte, from netip.AddrPort)) { t.tap.Store(&fn) }
 
 // FinalAdvertiseAddr implements memberlist.Transport: ip when given, else the bind
 // address, else (bound to all addresses) the first global unicast interface
@@ -350,6 +357,9 @@ func (t *Transport) readLoop() {
 		if reason := t.screen.check(buf[:n]); reason != "" {
 			t.guard.refuse(reason)
 			continue
+		}
+		if tap := t.tap.Load(); tap != nil && t.screen.plain != nil {
+			(*tap)(t.screen.plain, from)
 		}
 		pkt := &memberlist.Packet{Buf: bytes.Clone(buf[:n]), From: net.UDPAddrFromAddrPort(from), Timestamp: rx}
 		select {
