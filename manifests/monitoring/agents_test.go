@@ -3,11 +3,13 @@ package monitoring
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,6 +106,23 @@ func startAgents(t *testing.T, env *testenv.Env, bin, logDir, join, keyDir strin
 		)
 		startProcess(t, logDir, a.pod, bin+"/meshprobe-sidecar", c.Args, vars)
 	}
+}
+
+// agentRTTConfig is the agents' configuration as the sidecar binary reads the
+// shipped DaemonSet's args and env: what bounds their RTT series.
+func agentRTTConfig(t *testing.T) sidecar.Config {
+	t.Helper()
+	tmpl := agentTemplate(t)
+	c := tmpl.Spec.Containers[0]
+	vars := map[string]string{}
+	for _, kv := range containerEnv(t, c, agentPod(tmpl, agent{pod: "meshprobe-agent-x", node: "node-x"}), "10.0.0.1") {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	cfg, err := sidecar.LoadConfig(c.Args, func(k string) string { return vars[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, sidecar.ModeAgent, cfg.Mode)
+	return cfg
 }
 
 // containerEnv is c's environment as the kubelet gives it to pod at ip: literal

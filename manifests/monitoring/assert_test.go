@@ -146,7 +146,7 @@ func expectedAlerts(t *testing.T, ctx context.Context, prom *promtest.Server) {
 		assert.NoError(t, err, sel)
 	}
 	for _, name := range []string{"MeshprobeNoLeader", "MeshprobeMultipleLeaders", "MeshprobeControlPlaneDown",
-		"MeshprobeWebhookErrors", "MeshprobeSidecarsDown", "MeshprobeChecksConfigInvalid", "MeshprobeMeshPartitioned",
+		"MeshprobeWebhookErrors", "MeshprobeSidecarsDown", "MeshprobeAgentDown", "MeshprobeChecksConfigInvalid", "MeshprobeMeshPartitioned",
 		"MeshprobeThousandEyesSyncFailing", "MeshprobeThousandEyesAPIErrors", "MeshprobeRTTHigh"} {
 		// Startup (joins, the first probes) may raise one briefly; it must clear.
 		err := waitNone(ctx, prom, `ALERTS{alertname="`+name+`"}`)

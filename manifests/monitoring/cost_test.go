@@ -27,8 +27,11 @@ func rttRuleCost(t *testing.T, ctx context.Context, prom *promtest.Server) {
 		}
 		return int(v[0].Value)
 	}
-	t.Logf("raw: %d meshprobe_gossip_rtt_seconds_bucket series, %d sidecars",
-		count(`meshprobe_gossip_rtt_seconds_bucket{scrape_source=""}`), count(`up{job="meshprobe-sidecar", scrape_source=""}`))
+	for _, job := range []string{"meshprobe-sidecar", agentJob} {
+		t.Logf("raw: %d meshprobe_gossip_rtt_seconds_bucket series from %d %s targets",
+			count(fmt.Sprintf(`meshprobe_gossip_rtt_seconds_bucket{job=%q, scrape_source=""}`, job)),
+			count(fmt.Sprintf(`up{job=%q, scrape_source=""}`, job)), job)
+	}
 	res, err := prom.API.Rules(ctx, nil)
 	require.NoError(t, err)
 	for _, g := range res.Groups {
@@ -53,4 +56,29 @@ func rttRuleCost(t *testing.T, ctx context.Context, prom *promtest.Server) {
 	}
 	assert.NotEmpty(t, peerNodes, "node pairs from the sidecars with peer_node")
 	t.Logf("node pairs reach peer nodes %s", strings.Join(peerNodes, ", "))
+	agentSeriesCost(t, ctx, prom, count)
+}
+
+// bucketSeriesPerLabelSet is what one RTT label set costs in bucket series: two
+// histograms (echo, swim) of 14 buckets and +Inf.
+const bucketSeriesPerLabelSet = 2 * 15
+
+// agentSeriesCost: each agent's RTT series stay within what its flags allow,
+// (D + 2) x (min(nodes, limit) + 1) label sets (gossip/README.md, series per member;
+// D declared namespaces, limit the peer_node values), and the agents' node matrix
+// has every node pair and no more than nodes x (limit + 1) cells.
+func agentSeriesCost(t *testing.T, ctx context.Context, prom *promtest.Server, count func(string) int) {
+	cfg := agentRTTConfig(t)
+	nodes := len(nodeZones)
+	sets := (len(cfg.RTTPeerNamespaces) + 2) * (min(nodes, cfg.RTTPeerLabelLimit) + 1)
+	per, err := prom.Instant(ctx, fmt.Sprintf(`count by (pod) (meshprobe_gossip_rtt_seconds_bucket{job=%q, scrape_source=""})`, agentJob))
+	require.NoError(t, err)
+	require.Len(t, per, nodes, "one agent per node")
+	for _, s := range per {
+		t.Logf("%s: %v bucket series, at most %d (%d label sets)", s.Metric["pod"], s.Value, sets*bucketSeriesPerLabelSet, sets)
+		assert.LessOrEqual(t, int(s.Value), sets*bucketSeriesPerLabelSet, "%s", s.Metric["pod"])
+	}
+	cells := count(`agent_node_pair:meshprobe_gossip_rtt_seconds:p99_5m`)
+	assert.GreaterOrEqual(t, cells, nodes*nodes, "every node pair")
+	assert.LessOrEqual(t, cells, nodes*(cfg.RTTPeerLabelLimit+1))
 }

@@ -101,7 +101,7 @@ func TestDashboardStructure(t *testing.T) {
 				if !regexp.MustCompile(`meshprobe_(gossip|check)|node_peer|app_peer|node_check`).MatchString(tg.Expr) {
 					continue
 				}
-				if regexp.MustCompile(`^(zone|node)_pair:`).MatchString(tg.Expr) {
+				if regexp.MustCompile(`^(zone|node|agent_node)_pair:`).MatchString(tg.Expr) {
 					continue // the cluster-wide matrices, computed once for the whole mesh
 				}
 				assert.Contains(t, tg.Expr, `namespace=~"$namespace"`, p.Title)
@@ -115,7 +115,7 @@ func TestDashboardStructure(t *testing.T) {
 			types = append(types, p.Type+":"+p.Title)
 		}
 		joined := strings.Join(types, "\n")
-		for _, want := range []string{"heatmap:RTT distribution", "table:p99 RTT: zone to zone", "table:p99 RTT: node to node",
+		for _, want := range []string{"heatmap:RTT distribution", "table:p99 RTT: zone to zone", "table:p99 RTT: node to node", "table:RTT p50 / p99: node to node (node agents)",
 			"timeseries:RTT p99 by source node", "table:Check status",
 			"bargauge:TLS certificate", "timeseries:Members by state", "stat:Leaders"} {
 			assert.Contains(t, joined, want)

@@ -34,21 +34,49 @@ func meshPanels(l *layout) {
 		"s", lblZone, lblPeerZone, RecZonePairP99, rttSteps), 12, 9)
 
 	l.add(matrix("p99 RTT: node to node",
-		"p99 RTT from each selected source node (rows) to each peer node (columns), from the sidecars that export peer_node (MESHPROBE_RTT_PEER_LABELS=peer_node, for example one DaemonSet); _overflow: nodes beyond MESHPROBE_RTT_PEER_LABEL_LIMIT.",
+		"p99 RTT from each selected source node (rows) to each peer node (columns), from the members that export peer_node: the node agents (meshprobe-agent), and sidecars with MESHPROBE_RTT_PEER_LABELS=peer_node; _overflow: nodes beyond MESHPROBE_RTT_PEER_LABEL_LIMIT.",
 		"s", "node", lblPeerNode, fmt.Sprintf(`%s{node=~"$node"}`, RecNodePairP99), rttSteps), 12, 9)
+	l.add(nodePairQuantiles(), 12, 9)
+
 	l.add(timeseries("Probe loss by peer namespace",
 		"Fraction of RTT probes that got no answer, from the selected sidecars' namespace/app to each peer namespace.",
 		"percentunit", rangeTarget(fmt.Sprintf(`%s{namespace=~"$namespace", app=~"$app"}`, RecProbeLoss),
-			"{{namespace}}/{{app}} -> {{"+lblPeerNamespace+"}}")), 12, 9)
-
+			"{{namespace}}/{{app}} -> {{"+lblPeerNamespace+"}}")), 8, 8)
 	l.add(stacked(timeseries("RTT probes/s by result",
 		"RTT probes per second sent by the selected sidecars: answered (ok) and failed.",
 		"reqps",
 		rangeTarget(fmt.Sprintf("sum(%s{%s})", RecRTTCountRate, srcFilter), "ok"),
-		rangeTarget(fmt.Sprintf("sum(%s{%s})", RecProbeFailureRate, srcFilter), "failed"))), 12, 8)
+		rangeTarget(fmt.Sprintf("sum(%s{%s})", RecProbeFailureRate, srcFilter), "failed"))), 8, 8)
 	peer := lblPeerNamespace + ", " + lblPeerZone
 	l.add(timeseries("Probe failures/s by peer",
 		"Failed RTT probes per second to each peer namespace and zone.",
 		"reqps", rangeTarget(fmt.Sprintf("sum by (%s) (%s{%s})", peer, RecProbeFailureRate, srcFilter),
-			"{{"+lblPeerNamespace+"}} {{"+lblPeerZone+"}}")), 12, 8)
+			"{{"+lblPeerNamespace+"}} {{"+lblPeerZone+"}}")), 8, 8)
+}
+
+// nodePairQuantiles lists the node agents' node pairs with their p50 and p99 RTT,
+// one row per pair (sortable, filterable), from the rules' agent_node_pair:* series.
+func nodePairQuantiles() Panel {
+	q := func(rec string) Target { return tableTarget(fmt.Sprintf(`%s{node=~"$node"}`, rec)) }
+	p := table("RTT p50 / p99: node to node (node agents)",
+		"p50 and p99 RTT between every pair of nodes, measured by the node agents (the meshprobe-agent DaemonSet, one per node) only, so no application pod's sidecar skews it: one row per source node and peer node, up to the agents' --rtt-peer-label-limit peer nodes (then _overflow). Empty without agents.",
+		nil, q(RecAgentNodePairP50), q(RecAgentNodePairP99))
+	p.FieldConfig.Defaults["unit"], p.FieldConfig.Defaults["decimals"] = "s", 2
+	p.FieldConfig.Defaults["thresholds"] = map[string]any{"mode": "absolute", "steps": rttSteps}
+	for _, v := range []string{"p50", "p99"} {
+		p.FieldConfig.Overrides = append(p.FieldConfig.Overrides, map[string]any{
+			"matcher":    map[string]any{"id": "byName", "options": v},
+			"properties": []any{map[string]any{"id": "custom.cellOptions", "value": map[string]any{"type": "color-background", "mode": "gradient"}}},
+		})
+	}
+	// One row per pair: merge the two queries' rows by their labels, then name the
+	// value columns.
+	p.Transformations = []map[string]any{
+		{"id": "merge", "options": map[string]any{}},
+		{"id": "organize", "options": map[string]any{
+			"excludeByName": map[string]any{"Time": true},
+			"renameByName":  map[string]any{"Value #A": "p50", "Value #B": "p99"},
+		}},
+	}
+	return p
 }

@@ -34,6 +34,10 @@ const (
 	// sidecars that export peer_node: by source node and peer_node.
 	RecNodePairBucketRate = "node_pair:meshprobe_gossip_rtt_seconds_bucket:rate5m"
 	RecNodePairP99        = "node_pair:meshprobe_gossip_rtt_seconds:p99_5m"
+	// RecAgentNodePairP50 and RecAgentNodePairP99 are the node agents' node-to-node
+	// quantiles (job meshprobe-agent only): by source node and peer_node.
+	RecAgentNodePairP50 = "agent_node_pair:meshprobe_gossip_rtt_seconds:p50_5m"
+	RecAgentNodePairP99 = "agent_node_pair:meshprobe_gossip_rtt_seconds:p99_5m"
 	// RecCheckDurationBucketRate is the rate of check duration buckets, by namespace,
 	// app, node, check and le.
 	RecCheckDurationBucketRate = "node_check:meshprobe_check_duration_seconds_bucket:rate5m"
