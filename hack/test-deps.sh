@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: the Kubernetes control-plane
-# binaries (cached in ~/.cache/meshprobe), Prometheus and promtool, and iproute2 for
-# network-namespace tests; as root also what the local cluster's real nodes run:
-# containerd, runc, the CNI plugins, iptables, and the kubelet and kube-proxy binaries.
+# binaries (cached in ~/.cache/meshprobe), Prometheus and promtool, Chromium for the web
+# UI's browser test, and iproute2 for network-namespace tests; as root also what the
+# local cluster's real nodes run: containerd, runc, the CNI plugins, iptables, and the
+# kubelet and kube-proxy binaries.
 # Without root, apt installs are skipped and the tests that need them skip with a
 # message that says so.
 #
@@ -14,6 +15,7 @@ log() { printf '[test-deps] %s\n' "$*" >&2; }
 need_pkgs=()
 if [[ ${1:-} != --nodes ]]; then
   command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+  command -v chromium >/dev/null || need_pkgs+=(chromium) # the web UI's test (integrations/meshview/ui)
 fi
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v ping >/dev/null || need_pkgs+=(iputils-ping)
