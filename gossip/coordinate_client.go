@@ -23,6 +23,9 @@ type coordinates struct {
 	// off: a member of a release before coordinates (tests): no payload sent,
 	// payloads ignored.
 	off bool
+	// swimRTT: the SWIM probes' RTTs update the coordinate (echo disabled);
+	// otherwise the echo prober's do.
+	swimRTT bool
 	// live reports whether a peer is a member this one lists.
 	live func(name string) bool
 
@@ -32,14 +35,14 @@ type coordinates struct {
 	refused map[string]*atomic.Uint64
 }
 
-func newCoordinates(log *slog.Logger, off bool, live func(string) bool) (*coordinates, error) {
+func newCoordinates(log *slog.Logger, off, swimRTT bool, live func(string) bool) (*coordinates, error) {
 	cfg := coordinate.DefaultConfig()
 	cfg.Dimensionality = CoordinateDimensions
 	client, err := coordinate.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("gossip: creating the coordinate client: %w", err)
 	}
-	c := &coordinates{client: client, log: log, off: off, live: live,
+	c := &coordinates{client: client, log: log, off: off, swimRTT: swimRTT, live: live,
 		peers: map[string]*Coordinate{}, refused: map[string]*atomic.Uint64{}}
 	for _, r := range coordRefusedReasons {
 		c.refused[r] = new(atomic.Uint64)
@@ -55,34 +58,62 @@ func (c *coordinates) ackPayload() []byte {
 	return encodeCoordinate(make([]byte, 0, coordinatePayloadLen), fromSerf(c.client.GetCoordinate()))
 }
 
-// observe updates this member's coordinate from a peer's ack payload and the
-// probe's RTT, and caches the peer's coordinate. An empty payload (a release
-// before coordinates) is skipped; anything else that does not validate is
-// refused and counted.
-func (c *coordinates) observe(peer string, payload []byte, rtt time.Duration) {
+// observeAck caches the coordinate in a peer's SWIM ack payload and, when
+// SWIM RTTs drive the coordinate, updates it with the probe's RTT. An empty
+// payload (a release before coordinates) is skipped; anything else that does
+// not validate is refused and counted.
+func (c *coordinates) observeAck(peer string, payload []byte, rtt time.Duration) {
 	if c.off || len(payload) == 0 || !c.live(peer) {
 		return
 	}
 	coord, err := DecodeCoordinate(payload)
 	if err == nil {
-		err = c.update(peer, coord, rtt)
+		err = c.cache(peer, coord)
+	}
+	if err == nil && c.swimRTT {
+		err = c.update(peer, rtt)
 	}
 	if err != nil {
 		c.refuse(err, peer)
 	}
 }
 
-// update caches coord and feeds the library's client.
-func (c *coordinates) update(peer string, coord *Coordinate, rtt time.Duration) error {
+// observeEcho updates this member's coordinate with an echo RTT to a peer and
+// the peer's latest coordinate, when echo RTTs drive the coordinate and the
+// peer sent one.
+func (c *coordinates) observeEcho(peer string, rtt time.Duration) {
+	if c.off || c.swimRTT {
+		return
+	}
+	if err := c.update(peer, rtt); err != nil {
+		c.refuse(err, peer)
+	}
+}
+
+// cache keeps a peer's latest coordinate, within maxCachedCoordinates peers.
+func (c *coordinates) cache(peer string, coord *Coordinate) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.peers[peer]; !ok && len(c.peers) >= maxCachedCoordinates {
 		return &coordError{CoordRefusedCapacity, fmt.Sprintf("%d peers cached", len(c.peers))}
 	}
+	c.peers[peer] = coord
+	return nil
+}
+
+// update feeds the library's client with an RTT to a peer whose coordinate is
+// cached; without one it does nothing.
+func (c *coordinates) update(peer string, rtt time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	coord, ok := c.peers[peer]
+	if !ok {
+		return nil
+	}
 	if _, err := c.client.Update(peer, coord.serf(), rtt); err != nil {
 		return &coordError{CoordRefusedUpdate, err.Error()}
 	}
-	c.peers[peer], c.updated = coord, true
+	c.updated = true
 	return nil
 }
 

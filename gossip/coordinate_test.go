@@ -52,10 +52,11 @@ func TestCoordinateMetricsInitialised(t *testing.T) {
 		"meshprobe_gossip_coordinate_error", "meshprobe_gossip_coordinate_refused_total"))
 }
 
-// The ping delegate feeds the coordinate client: a live peer's valid payload
-// updates this member's coordinate and is cached; an empty payload (a release
-// before coordinates) and a peer this member does not list are skipped; a bad
-// payload is refused and counted by reason; a peer that leaves is forgotten.
+// The ping delegate caches a live peer's coordinate from its ack payload, and
+// the echo prober's RTTs to that peer update this member's coordinate (by
+// default; without echo, the SWIM RTTs do). An empty payload (a release before
+// coordinates) and a peer this member does not list are skipped; a bad payload
+// is refused and counted by reason; a peer that leaves is forgotten.
 func TestCoordinatePingDelegate(t *testing.T) {
 	m, reg := newExpositionMesh(t)
 	ev, p := events{m}, pings{m}
@@ -67,14 +68,14 @@ func TestCoordinatePingDelegate(t *testing.T) {
 
 	p.NotifyPingComplete(memberlistNode(peer, nil), time.Millisecond, nil)
 	p.NotifyPingComplete(memberlistNode(stranger, nil), time.Millisecond, payload)
-	assert.Nil(t, m.Coordinate(), "neither an empty payload nor a stranger's updates the coordinate")
+	m.coords.observeEcho(peer, time.Millisecond)
+	m.coords.observeEcho(stranger, time.Millisecond)
+	assert.Nil(t, m.Coordinate(), "no coordinate from an empty payload or a stranger's")
 	_, ok := m.PeerCoordinate(stranger)
 	assert.False(t, ok)
 
 	p.NotifyPingComplete(memberlistNode(peer, nil), time.Millisecond, payload)
-	require.NotNil(t, m.Coordinate())
-	assert.Less(t, m.Coordinate().Error, maxCoordinateError)
-	assert.Less(t, coordErrorGauge(t, reg), maxCoordinateError)
+	assert.Nil(t, m.Coordinate(), "with echo on, a SWIM RTT does not update the coordinate")
 	got, ok := m.PeerCoordinate(peer)
 	require.True(t, ok)
 	assert.InDelta(t, sampleCoordinate().Height, got.Height, 1e-9)
@@ -82,8 +83,13 @@ func TestCoordinatePingDelegate(t *testing.T) {
 	again, _ := m.PeerCoordinate(peer)
 	assert.NotEqual(t, 42.0, again.Vec[0], "PeerCoordinate returns a copy")
 
+	m.coords.observeEcho(peer, time.Millisecond)
+	require.NotNil(t, m.Coordinate(), "an echo RTT to a peer with a coordinate updates it")
+	assert.Less(t, m.Coordinate().Error, maxCoordinateError)
+	assert.Less(t, coordErrorGauge(t, reg), maxCoordinateError)
+
 	p.NotifyPingComplete(memberlistNode(peer, nil), time.Millisecond, append([]byte{9}, payload[1:]...))
-	p.NotifyPingComplete(memberlistNode(peer, nil), 11*time.Second, payload)
+	m.coords.observeEcho(peer, 11*time.Second)
 	bad := sampleCoordinate()
 	bad.Height = math.NaN()
 	p.NotifyPingComplete(memberlistNode(peer, nil), time.Millisecond, encodeCoordinate(nil, bad))
@@ -91,27 +97,43 @@ func TestCoordinatePingDelegate(t *testing.T) {
 	assert.Equal(t, 1.0, coordRefused(t, reg, CoordRefusedUpdate), "the library refuses an RTT over 10 s")
 	assert.Equal(t, 1.0, coordRefused(t, reg, CoordRefusedInvalid))
 	assert.Zero(t, coordRefused(t, reg, CoordRefusedSize))
+	_, ok = m.PeerCoordinate(peer)
+	assert.True(t, ok, "a refused payload keeps the peer's previous coordinate")
 
 	ev.NotifyLeave(memberlistNode(peer, nil))
 	_, ok = m.PeerCoordinate(peer)
 	assert.False(t, ok, "a member that left is dropped from the cache")
 }
 
+// Without the echo prober, SWIM RTTs update the coordinate.
+func TestCoordinateFromSWIMWithoutEcho(t *testing.T) {
+	c := newTestCoordinates(t, true)
+	c.observeEcho("ns/p/00000000", time.Millisecond)
+	assert.Nil(t, c.local())
+	c.observeAck("ns/p/00000000", encodeCoordinate(nil, sampleCoordinate()), time.Millisecond)
+	assert.NotNil(t, c.local())
+}
+
+func newTestCoordinates(t *testing.T, swimRTT bool) *coordinates {
+	c, err := newCoordinates(testConfig(t, "ns/me/00000000", "/nonexistent").Logger, false, swimRTT, func(string) bool { return true })
+	require.NoError(t, err)
+	return c
+}
+
 // The per-peer cache holds at most maxCachedCoordinates peers; a further peer
 // is refused as capacity, a cached one still updates.
 func TestCoordinateCacheBounded(t *testing.T) {
-	c, err := newCoordinates(testConfig(t, "ns/me/00000000", "/nonexistent").Logger, false, func(string) bool { return true })
-	require.NoError(t, err)
+	c := newTestCoordinates(t, true)
 	payload := encodeCoordinate(nil, sampleCoordinate())
 	for i := range maxCachedCoordinates {
-		c.observe(fmt.Sprintf("ns/p%d/00000000", i), payload, time.Millisecond)
+		c.observeAck(fmt.Sprintf("ns/p%d/00000000", i), payload, time.Millisecond)
 	}
 	require.Zero(t, c.refusedCount(CoordRefusedCapacity))
-	c.observe("ns/one-too-many/00000000", payload, time.Millisecond)
+	c.observeAck("ns/one-too-many/00000000", payload, time.Millisecond)
 	assert.Equal(t, uint64(1), c.refusedCount(CoordRefusedCapacity))
 	_, ok := c.peer("ns/one-too-many/00000000")
 	assert.False(t, ok)
-	c.observe("ns/p0/00000000", payload, time.Millisecond)
+	c.observeAck("ns/p0/00000000", payload, time.Millisecond)
 	assert.Equal(t, uint64(1), c.refusedCount(CoordRefusedCapacity), "a cached peer still updates")
 }
 
