@@ -291,6 +291,7 @@ func TestManagerHandler(t *testing.T) {
 	assert.Positive(t, db.DurationSeconds)
 	require.NotNil(t, db.LastSuccess)
 	assert.WithinDuration(t, time.Now(), *db.LastSuccess, 10*time.Second)
+	assert.Zero(t, db.ConsecutiveFailures)
 	assert.Equal(t, StatePending, rep.Checks[1].LastResult)
 
 	post, err := http.Post(srv.URL, "text/plain", strings.NewReader("x"))

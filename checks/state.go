@@ -54,6 +54,9 @@ type Status struct {
 	Attempts    int        `json:"attempts,omitempty"`
 	LastRun     *time.Time `json:"lastRun,omitempty"`
 	LastSuccess *time.Time `json:"lastSuccess,omitempty"`
+	// ConsecutiveFailures counts the runs here that failed or timed out since
+	// the last success (or since the check was loaded).
+	ConsecutiveFailures int `json:"consecutiveFailures,omitempty"`
 	// HTTPStatus is the status code of the last http response.
 	HTTPStatus int `json:"httpStatus,omitempty"`
 	// CertExpiry is when the earliest certificate the target served expires.
@@ -109,7 +112,9 @@ func (c *checkState) record(r runRecord, runner string) {
 		st.Error = r.err.Error()
 	}
 	if r.result == ResultSuccess {
-		st.LastSuccess = &start
+		st.LastSuccess, st.ConsecutiveFailures = &start, 0
+	} else {
+		st.ConsecutiveFailures++
 	}
 	st.HTTPStatus = r.obs.httpStatus
 	if r.obs.httpStatus != 0 {
