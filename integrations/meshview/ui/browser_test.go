@@ -4,7 +4,6 @@ package ui_test
 
 import (
 	"flag"
-	"fmt"
 	"image/png"
 	"net/url"
 	"os"
@@ -117,7 +116,7 @@ func checkPNG(t *testing.T, file string, width, height int) {
 func mustContain(t *testing.T, dom, want, what string) {
 	t.Helper()
 	if !strings.Contains(dom, want) {
-		t.Errorf("%s: %q not in the DOM%s", what, want, excerpt(dom))
+		t.Errorf("%s: %q not in the DOM%s", what, want, domNote)
 	}
 }
 
@@ -131,7 +130,7 @@ func mustNotContain(t *testing.T, dom, unwanted, what string) {
 func mustMatch(t *testing.T, dom, pattern, what string) {
 	t.Helper()
 	if !regexp.MustCompile("(?s)" + pattern).MatchString(dom) {
-		t.Errorf("%s: no match for %s in the DOM%s", what, pattern, excerpt(dom))
+		t.Errorf("%s: no match for %s in the DOM%s", what, pattern, domNote)
 	}
 }
 
@@ -140,7 +139,7 @@ func firstRow(t *testing.T, dom, prefix string) string {
 	t.Helper()
 	i := strings.Index(dom, prefix)
 	if i < 0 {
-		t.Fatalf("no row %s in the DOM%s", prefix, excerpt(dom))
+		t.Fatalf("no row %s in the DOM%s", prefix, domNote)
 	}
 	end := strings.Index(dom[i:], "</tr>")
 	if end < 0 {
@@ -149,11 +148,5 @@ func firstRow(t *testing.T, dom, prefix string) string {
 	return dom[i : i+end]
 }
 
-// excerpt is the start of the DOM, logged once per failure to keep logs short.
-func excerpt(dom string) string {
-	const n = 3000
-	if len(dom) > n {
-		dom = dom[:n] + fmt.Sprintf("… (%d bytes)", len(dom))
-	}
-	return "\n" + dom
-}
+// domNote points at the whole DOM, which dumpDOM saved.
+const domNote = " (the whole DOM is dom.html in the test's artifact directory: run with -artifacts to keep it)"

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -72,10 +73,15 @@ func (c chromium) run(t *testing.T, url string, flags ...string) []byte {
 	return stdout.Bytes()
 }
 
-// dumpDOM returns the page's DOM after its scripts ran.
+// dumpDOM returns the page's DOM after its scripts ran, also saved as
+// dom.html in the test's artifact directory (kept with go test -artifacts).
 func (c chromium) dumpDOM(t *testing.T, url string) string {
 	t.Helper()
-	return string(c.run(t, url, "--dump-dom"))
+	dom := c.run(t, url, "--dump-dom")
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "dom.html"), dom, 0o644); err != nil {
+		t.Errorf("saving the DOM: %v", err)
+	}
+	return string(dom)
 }
 
 // screenshot draws the page at width × height pixels into file.

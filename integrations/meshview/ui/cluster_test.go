@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/meshprobe/meshprobe/gossip"
 	"github.com/meshprobe/meshprobe/integrations/meshview"
 )
@@ -45,9 +47,14 @@ func zoneOf(node int) string {
 }
 
 // newCluster builds the store: control plane, one agent per node, sidecars.
+// The store's clock stands still at the last digest, so however slowly the
+// browser loads the page, the digests stay recent and the RTTs measured.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	store, err := meshview.NewStore(meshview.DefaultStoreConfig())
+	now := time.Now()
+	cfg := meshview.DefaultStoreConfig()
+	cfg.Clock = clocktesting.NewFakePassiveClock(now)
+	store, err := meshview.NewStore(cfg)
 	if err != nil {
 		t.Fatalf("NewStore: %v", err)
 	}
@@ -76,7 +83,7 @@ func newCluster(t *testing.T) *cluster {
 	c.members[100].State = gossip.StateSuspect
 	c.members[200].State, c.members[200].Since = gossip.StateDead, time.Now().Add(-3*time.Minute)
 	store.Sync(c.members)
-	c.digests()
+	c.digests(now)
 	return c
 }
 
@@ -86,10 +93,9 @@ func failing(m gossip.Member) bool {
 	return m.Meta.Namespace == "payments" && m.Meta.Node == failingNode
 }
 
-// digests sends digestRounds rounds of digests, the last one just now.
-func (c *cluster) digests() {
+// digests sends digestRounds rounds of digests, the last one at now.
+func (c *cluster) digests(now time.Time) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	now := time.Now()
 	for round := range digestRounds {
 		at := now.Add(-time.Duration(digestRounds-1-round) * digestInterval)
 		for i, m := range c.members {

@@ -59,7 +59,7 @@ export class CheckTable {
 
   async load() {
     const { page, pageSize } = this.table;
-    const answer = await getJSON("checks", { ...this.filters, history: 10, limit: pageSize, offset: page * pageSize });
+    const answer = await getJSON("checks", { ...this.filters, limit: pageSize, offset: page * pageSize });
     if (page > 0 && !answer.checks.length && answer.total) {
       this.table.page = Math.floor((answer.total - 1) / pageSize); // the list shrank: show its last page
       return this.load();
