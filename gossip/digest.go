@@ -1,6 +1,8 @@
 package gossip
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -94,4 +96,28 @@ func (m *Mesh) OnDigest(receive func(from Member, d Digest)) {
 	m.digest.mu.Lock()
 	defer m.digest.mu.Unlock()
 	m.digest.receive = receive
+}
+
+// EchoRTT returns the latest echo RTT to each live peer measured at or after
+// since, most recent first: what a digest source puts in Digest.RTT.
+func (m *Mesh) EchoRTT(since time.Time) []PeerRTT {
+	return m.stats.echoRTT(since)
+}
+
+func (s *stats) echoRTT(since time.Time) []PeerRTT {
+	s.mu.Lock()
+	out := make([]PeerRTT, 0, len(s.peers))
+	for name, p := range s.peers {
+		if !p.lastEchoAt.IsZero() && !p.lastEchoAt.Before(since) {
+			out = append(out, PeerRTT{Peer: name, Seconds: p.lastEcho.Seconds(), At: p.lastEchoAt})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b PeerRTT) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Peer, b.Peer)
+	})
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -94,7 +95,8 @@ var (
 	ErrNotDigest = errors.New("not a digest message")
 )
 
-// Encode returns the wire form of d, at most MaxDigestBytes. Errors are cut to
+// Encode returns the wire form of d, at most MaxDigestBytes. Errors are made
+// valid UTF-8 (anything a check's target sent may be in them) and cut to
 // MaxDigestErrorBytes. When everything does not fit, failing checks (failure,
 // timeout) are kept first, then the other checks, then the most recent RTT
 // entries, and Truncated is set. A digest that does not Validate, or whose
@@ -136,13 +138,13 @@ func appendIfFits(out, entry []byte, budget int, truncated bool) ([]byte, bool) 
 	return append(out, entry...), truncated
 }
 
-// normalized returns a copy of d with errors cut, failing checks first, the most
+// normalized returns a copy of d with errors made valid UTF-8 and cut, failing checks first, the most
 // recent RTT entries first, and at most MaxDigestChecks and MaxDigestRTT
 // entries (Truncated set when some were dropped).
 func (d Digest) normalized() Digest {
 	d.Checks = slices.Clone(d.Checks)
 	for i := range d.Checks {
-		d.Checks[i].Error = cutUTF8(d.Checks[i].Error, MaxDigestErrorBytes)
+		d.Checks[i].Error = cutUTF8(strings.ToValidUTF8(d.Checks[i].Error, "\uFFFD"), MaxDigestErrorBytes)
 	}
 	slices.SortStableFunc(d.Checks, func(a, b CheckDigest) int { return boolOrder(a.failing(), b.failing()) })
 	d.RTT = slices.Clone(d.RTT)

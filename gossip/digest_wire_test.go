@@ -142,7 +142,9 @@ func TestDigestEncodeValidates(t *testing.T) {
 		{"check type not UTF-8", func(d *Digest) { d.Checks = []CheckDigest{{Name: "x", Type: "\xc3"}} }},
 		{"negative failures", func(d *Digest) { d.Checks = []CheckDigest{{Name: "x", ConsecutiveFailures: -1}} }},
 		{"last run after sent", func(d *Digest) { d.Checks = []CheckDigest{{Name: "x", LastRun: d.Sent.Add(time.Hour)}} }},
-		{"last success in 1999", func(d *Digest) { d.Checks = []CheckDigest{{Name: "x", LastSuccess: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}} }},
+		{"last success in 1999", func(d *Digest) {
+			d.Checks = []CheckDigest{{Name: "x", LastSuccess: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)}}
+		}},
 		{"RTT NaN", func(d *Digest) { d.RTT = []PeerRTT{{Peer: "p", Seconds: math.NaN()}} }},
 		{"RTT infinite", func(d *Digest) { d.RTT = []PeerRTT{{Peer: "p", Seconds: math.Inf(1)}} }},
 		{"RTT negative", func(d *Digest) { d.RTT = []PeerRTT{{Peer: "p", Seconds: -1}} }},
@@ -161,6 +163,15 @@ func TestDigestEncodeValidates(t *testing.T) {
 	}
 	_, err := valid().Encode()
 	require.NoError(t, err, "the unedited digest is valid")
+
+	// An error is whatever a target answered: made valid UTF-8, not refused.
+	d := valid()
+	d.Checks = []CheckDigest{{Name: "x", Result: "failure", Error: "bad \xff\xfe body"}}
+	b, err := d.Encode()
+	require.NoError(t, err)
+	got, err := DecodeDigest(b)
+	require.NoError(t, err)
+	assert.Equal(t, "bad \uFFFD body", got.Checks[0].Error)
 }
 
 // TestDigestBudget: a digest with more than fits keeps every failing check,
@@ -172,7 +183,7 @@ func TestDigestBudget(t *testing.T) {
 	for i := range 12 {
 		result, errText := "success", ""
 		if i%4 == 3 {
-			result, errText = "failure", strings.Repeat("é", 100) // 200 bytes, cut to 128
+			result, errText = "failure", strings.Repeat("é", 100)+"\xff" // 201 bytes, cut to 128
 		}
 		d.Checks = append(d.Checks, CheckDigest{Name: fmt.Sprintf("check-%02d", i), Type: "http", Result: result,
 			LastRun: goldenSent.Add(-time.Second), Error: errText})

@@ -55,6 +55,7 @@ func NewAgent(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	a.loadChecks(info)
+	mesh.SetDigestSource(a.digest)
 	return a, nil
 }
 
@@ -70,6 +71,7 @@ func (a *Agent) gossipConfig() gossip.Config {
 	gc.KeyFile = a.cfg.KeyFile()
 	gc.EchoInterval, gc.EchoPeers, gc.EchoTimeout = a.cfg.RTTInterval, a.cfg.RTTPeers, a.cfg.RTTTimeout
 	gc.PeerNamespaces, gc.PeerLabels, gc.PeerLabelLimit = a.cfg.RTTPeerNamespaces, a.cfg.RTTPeerLabels, a.cfg.RTTPeerLabelLimit
+	gc.DigestInterval = a.cfg.DigestInterval
 	gc.Logger, gc.Registerer = a.log, a.reg
 	return gc
 }

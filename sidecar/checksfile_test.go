@@ -55,20 +55,7 @@ func startFileAgent(t *testing.T, checksDir string, log *logBuffer) (*Agent, str
 		RTTInterval: time.Second, RTTPeers: 3, RTTTimeout: time.Second,
 		PollInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 	}
-	agent, err := NewAgent(cfg, slog.New(slog.NewTextHandler(log, nil)))
-	require.NoError(t, err)
-	ctx, cancel := contextWithCancel(t)
-	done := make(chan error, 1)
-	go func() { done <- agent.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("the agent did not stop")
-		}
-	})
+	agent := runAgent(t, cfg, slog.New(slog.NewTextHandler(log, nil)))
 	base := "http://" + net.JoinHostPort("127.0.0.1", itoa(cfg.HTTPPort))
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(base + PathHealthz)

@@ -39,6 +39,9 @@ const (
 	// EnvMode selects the Mode; EnvChecksFile is an agent's checks file.
 	EnvMode       = "MESHPROBE_MODE"
 	EnvChecksFile = "MESHPROBE_CHECKS_FILE"
+	// EnvDigestInterval is how often the member sends its digest to the
+	// control plane (DigestInterval).
+	EnvDigestInterval = "MESHPROBE_DIGEST_INTERVAL"
 )
 
 // Config is the sidecar's configuration: from the environment the injected pod
@@ -76,6 +79,9 @@ type Config struct {
 	// RTTPeerLabels and RTTPeerLabelLimit: opt-in detailed peer labels, capped.
 	RTTPeerLabels     []string
 	RTTPeerLabelLimit int
+	// DigestInterval is how often the member sends its digest (its checks and
+	// echo RTT) to each control-plane member; 0 disables it.
+	DigestInterval time.Duration
 
 	// PollInterval is how often the podinfo files are re-read.
 	PollInterval time.Duration
@@ -117,6 +123,7 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&peerNamespaces, "rtt-peer-namespaces", env.str(EnvRTTPeerNamespaces, ""), "comma-separated namespaces the pod depends on, named in the RTT series' peer_namespace; peers elsewhere are \"_other\" ($"+EnvRTTPeerNamespaces+")")
 	fs.StringVar(&peerLabels, "rtt-peer-labels", env.str(EnvRTTPeerLabels, ""), "comma-separated detailed peer labels for the RTT series: peer_app, peer_node, peer_pod (series grow with the mesh, up to --rtt-peer-label-limit) ($"+EnvRTTPeerLabels+")")
 	fs.IntVar(&c.RTTPeerLabelLimit, "rtt-peer-label-limit", env.int(EnvRTTPeerLabelLimit, gossip.DefaultPeerLabelLimit), "at most this many distinct values of the detailed peer labels; further peers get \"_overflow\" ($"+EnvRTTPeerLabelLimit+")")
+	fs.DurationVar(&c.DigestInterval, "digest-interval", env.duration(EnvDigestInterval, gossip.DefaultDigestInterval), "mean time between the digests (checks and echo RTT) this member sends to each control-plane member; 0 disables them ($"+EnvDigestInterval+")")
 	fs.DurationVar(&c.PollInterval, "podinfo-poll-interval", 2*time.Second, "how often the podinfo files are re-read")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "budget for leaving the mesh and stopping the HTTP server on SIGTERM")
 	c.Log.RegisterFlags(fs)
@@ -161,6 +168,9 @@ func (c Config) validate() error {
 	}
 	if c.RTTInterval < 0 || c.RTTPeers < 1 || c.RTTTimeout <= 0 {
 		errs = append(errs, errors.New("rtt-interval must not be negative, rtt-peers and rtt-timeout must be positive"))
+	}
+	if c.DigestInterval < 0 {
+		errs = append(errs, errors.New("digest-interval must not be negative"))
 	}
 	if _, err := parseMembersView(string(c.MembersView)); err != nil {
 		errs = append(errs, err)

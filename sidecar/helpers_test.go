@@ -3,12 +3,15 @@ package sidecar
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshprobe/meshprobe/gossip"
@@ -63,4 +66,25 @@ func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx, cancel
+}
+
+// runAgent runs an Agent built from cfg until the test ends, then requires it
+// to stop cleanly within 10 s.
+func runAgent(t *testing.T, cfg Config, log *slog.Logger) *Agent {
+	t.Helper()
+	agent, err := NewAgent(cfg, log)
+	require.NoError(t, err)
+	ctx, cancel := contextWithCancel(t)
+	done := make(chan error, 1)
+	go func() { done <- agent.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("the agent did not stop")
+		}
+	})
+	return agent
 }
