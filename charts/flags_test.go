@@ -132,6 +132,7 @@ func TestFlagValuesReachTheBinary(t *testing.T) {
 		"sidecar-defaults":      map[string]any{"logLevel": "debug"},
 		"thousandeyes-selector": "team=probes",
 		"gossip-key-dir":        "/var/run/gossip",
+		"view-addr":             ":9083",
 	}}
 	vals["sidecar"] = map[string]any{"image": map[string]any{"repository": "registry.example/meshprobe-sidecar", "tag": "v1.2.3", "pullPolicy": "Always"}}
 	objs := render(t, vals)
@@ -152,7 +153,7 @@ func TestFlagValuesReachTheBinary(t *testing.T) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 9090, "probes": 8081, "heartbeat": 8082, "gossip-tcp": 15000, "gossip-udp": 15000}, ports)
+	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 9090, "probes": 8081, "heartbeat": 8082, "view": 9083, "gossip-tcp": 15000, "gossip-udp": 15000}, ports)
 	assert.Contains(t, c.VolumeMounts, corev1.VolumeMount{Name: "gossip-key", MountPath: "/var/run/gossip", ReadOnly: true})
 	policy := object(t, objs, "ValidatingAdmissionPolicy", "meshprobe-configmaps")
 	validations, _, _ := unstructured.NestedSlice(policy.Object, "spec", "validations")
@@ -161,6 +162,21 @@ func TestFlagValuesReachTheBinary(t *testing.T) {
 	gossip := object(t, objs, "Service", "meshprobe-gossip")
 	svcPorts, _, _ := unstructured.NestedSlice(gossip.Object, "spec", "ports")
 	assert.EqualValues(t, 15000, svcPorts[0].(map[string]any)["port"])
+}
+
+// TestViewOff: with view-addr "0" the Deployment has no view port and there is
+// no meshprobe-view Service.
+func TestViewOff(t *testing.T) {
+	objs := render(t, map[string]any{"webhook": map[string]any{"flags": map[string]any{"view-addr": "0"}}})
+	var dep appsv1.Deployment
+	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(object(t, objs, "Deployment", "meshprobe-webhook").Object, &dep))
+	for _, p := range dep.Spec.Template.Spec.Containers[0].Ports {
+		assert.NotEqual(t, "view", p.Name)
+	}
+	for _, o := range objs {
+		assert.False(t, o.GetKind() == "Service" && o.GetName() == "meshprobe-view", "no view Service")
+	}
+	object(t, objs, "Service", "meshprobe-heartbeat")
 }
 
 // object is the object of that kind and name in objs.

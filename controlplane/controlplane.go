@@ -32,6 +32,7 @@ type controlPlane struct {
 	elector *leader.Elector          // nil with --leader-elect=false
 	te      *thousandeyes.Controller // nil without a ThousandEyes token
 	trust   []component              // per-replica trust parts (trust.go)
+	view    []component              // the cluster view (view.go)
 }
 
 // newControlPlane builds the control-plane role from the options. Without any
@@ -60,6 +61,9 @@ func newControlPlane(o *options, log *slog.Logger, reg prometheus.Registerer) (*
 		if cp.mesh, err = newControlPlaneMesh(o, log, reg); err != nil {
 			return nil, err
 		}
+	}
+	if cp.view, err = cp.viewComponents(o, client, reg); err != nil {
+		return nil, err
 	}
 	if !o.cp.leaderElect {
 		log.Warn("leader election is off (--leader-elect=false): no leader-only task runs on this replica")
@@ -92,6 +96,7 @@ func (cp *controlPlane) components() []component {
 	if cp.elector != nil {
 		list = append(list, component{"leader-election", cp.elector.Run})
 	}
+	list = append(list, cp.view...)
 	return append(list, cp.trust...)
 }
 

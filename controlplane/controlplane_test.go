@@ -31,8 +31,12 @@ func TestControlPlaneOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), "heartbeat API is off: set AUTH_TOKEN_BASIC")
 	assert.Contains(t, logs.String(), "ThousandEyes sync is off")
-	assert.Equal(t, []string{"informers", "gossip", "leader-election"}, componentNames(cp))
+	assert.Equal(t, []string{"informers", "gossip", "leader-election", "view-store", "view"}, componentNames(cp))
 	assert.Empty(t, cp.readyChecks(), "no ThousandEyes sync, no extra readiness check")
+
+	cp, _, err = build("--view-addr=0")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"informers", "gossip", "leader-election"}, componentNames(cp))
 
 	t.Setenv(heartbeat.EnvAuthToken, "tok")
 	_, _, err = build("--heartbeat-rate-limit=lots")
@@ -46,6 +50,7 @@ func TestControlPlaneOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"informers"}, componentNames(cp))
 	assert.Contains(t, logs.String(), "leader election is off")
+	assert.Contains(t, logs.String(), "cluster view is off: it needs the control plane's gossip member (--gossip)")
 }
 
 func TestControlPlaneOffWithoutClientConfig(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
 	"github.com/meshprobe/meshprobe/integrations/heartbeat"
 	"github.com/meshprobe/meshprobe/integrations/leader"
+	"github.com/meshprobe/meshprobe/integrations/meshview"
 	"github.com/meshprobe/meshprobe/integrations/thousandeyes"
 	"github.com/meshprobe/meshprobe/internal/buildinfo"
 	"github.com/meshprobe/meshprobe/internal/contract"
@@ -145,7 +146,8 @@ type controlPlaneOptions struct {
 	gossipBindAddr string
 	gossipKeyDir   string
 
-	clusterChecks bool // clusterchecks.go
+	clusterChecks bool   // clusterchecks.go
+	viewAddr      string // view.go
 
 	te         thousandeyes.Config
 	gossipKeys gossipkeys.Config
@@ -177,6 +179,7 @@ func (c *controlPlaneOptions) registerFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.gossip, "gossip", true, "run a gossip seed member (needed by the heartbeat mesh counts and the gossip-key task)")
 	fs.StringVar(&c.gossipBindAddr, "gossip-bind-address", "0.0.0.0", "address the control plane's gossip member binds (its port is --gossip-port)")
 	fs.StringVar(&c.gossipKeyDir, "gossip-key-dir", envOr(contract.EnvGossipKeyDir, contract.DefaultGossipKeyDir), "directory with the gossip key file \""+contract.GossipKeySecretKey+"\" (the mounted "+contract.GossipKeySecretName+" Secret)")
+	fs.StringVar(&c.viewAddr, "view-addr", meshview.DefaultAddr, "address of the cluster view (read API under /api/v1, web UI at /), served by every replica; needs --gossip (\"0\" disables it)")
 	fs.BoolVar(&c.clusterChecks, "cluster-checks", true, "maintain the ConfigMap "+clusterchecks.ConfigMapName+" (key "+clusterchecks.Key+", for the node agents) from the ConfigMaps in --namespace labelled "+clusterchecks.LabelSource+"="+clusterchecks.LabelSourceValue+", while leading")
 	c.te = thousandeyes.DefaultConfig()
 	c.te.LoadEnv(os.Getenv)

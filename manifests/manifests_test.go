@@ -26,11 +26,13 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshprobe/meshprobe/integrations/meshview"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/webhook"
 )
@@ -180,6 +182,25 @@ func TestManifestsMatchTheWebhook(t *testing.T) {
 	heartbeat := find[corev1.Service](t, objs, "Service", "meshprobe-heartbeat")
 	assert.Equal(t, contract.RoleLeader, heartbeat.Spec.Selector[contract.LabelRole])
 	find[corev1.Service](t, objs, "Service", contract.WebhookServiceName)
+	checkView(t, objs)
+}
+
+// checkView: every replica serves the cluster view (no leader selector) on the
+// port view, and the ClusterRole users are bound to grants what the server asks
+// a SubjectAccessReview about.
+func checkView(t *testing.T, objs []manifestObject) {
+	t.Helper()
+	view := find[corev1.Service](t, objs, "Service", "meshprobe-view")
+	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "meshprobe-webhook"}, view.Spec.Selector)
+	require.Len(t, view.Spec.Ports, 1)
+	assert.Equal(t, int32(80), view.Spec.Ports[0].Port)
+	assert.Equal(t, "view", view.Spec.Ports[0].TargetPort.StrVal)
+	role := find[rbacv1.ClusterRole](t, objs, "ClusterRole", meshview.ClusterRoleName)
+	assert.Equal(t, []rbacv1.PolicyRule{{APIGroups: []string{meshview.AuthGroup}, Resources: []string{meshview.AuthResource},
+		Verbs: []string{meshview.AuthVerb}}}, role.Rules)
+	cp := find[rbacv1.ClusterRole](t, objs, "ClusterRole", "meshprobe")
+	assert.Contains(t, cp.Rules, rbacv1.PolicyRule{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}})
+	assert.Contains(t, cp.Rules, rbacv1.PolicyRule{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}})
 }
 
 func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
@@ -191,7 +212,7 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 8080, "probes": 8081, "heartbeat": 8082, "gossip-tcp": 14100, "gossip-udp": 14100}, ports)
+	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 8080, "probes": 8081, "heartbeat": 8082, "view": 8083, "gossip-tcp": 14100, "gossip-udp": 14100}, ports)
 	// The arguments are checked against these ports and mounts by the control
 	// plane's own flag parser: controlplane.TestShippedManifestsParse.
 	sc := c.SecurityContext

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	authnv1 "k8s.io/api/authentication/v1"
+	authzv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/meshprobe/meshprobe/integrations/clusterchecks"
 	"github.com/meshprobe/meshprobe/integrations/gossipkeys"
+	"github.com/meshprobe/meshprobe/integrations/meshview"
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/install"
 )
@@ -48,6 +51,22 @@ func (f *privilegeFixture) testAllowed(t *testing.T) {
 		require.NoError(t, f.updateWebhook(t, setCABundle(f.env.Config.CAData), false))
 	})
 	t.Run("leader Lease", func(t *testing.T) { f.testLease(t) })
+	t.Run("cluster view reviews", func(t *testing.T) { f.testViewReviews(t) })
+}
+
+// testViewReviews asks the reviews the cluster view asks for a request: who
+// holds this token, may this user get meshview.meshprobe.io.
+func (f *privilegeFixture) testViewReviews(t *testing.T) {
+	tr, err := f.sa.AuthenticationV1().TokenReviews().Create(t.Context(),
+		&authnv1.TokenReview{Spec: authnv1.TokenReviewSpec{Token: "not-a-token"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	assert.False(t, tr.Status.Authenticated)
+	sar, err := f.sa.AuthorizationV1().SubjectAccessReviews().Create(t.Context(), &authzv1.SubjectAccessReview{
+		Spec: authzv1.SubjectAccessReviewSpec{User: "alice", ResourceAttributes: &authzv1.ResourceAttributes{
+			Group: meshview.AuthGroup, Resource: meshview.AuthResource, Verb: meshview.AuthVerb}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	assert.False(t, sar.Status.Allowed, "alice is bound to nothing")
 }
 
 // testLease creates, reads and renews the leader Lease as client-go's election does.

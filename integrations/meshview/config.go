@@ -36,9 +36,10 @@ type StoreConfig struct {
 	// Default 30s.
 	DigestStaleAfter time.Duration
 	// Verify, when set, checks a member's claimed pod (memberverify.Check over
-	// the pod cache) and returns "" when it checks out, else the reason. It is
-	// called on Sync, once per member.
-	Verify func(m gossip.Member) string
+	// the pod cache): known is false while it cannot tell (the cache is not
+	// filled yet), reason empty when the claim checks out. It is called on
+	// Sync, once per listed member but the control plane's own.
+	Verify func(m gossip.Member) (reason string, known bool)
 	// Coords, when set, is a fallback source of members' coordinates for a
 	// member whose digests carry none (Mesh.PeerCoordinate: what the
 	// control plane's own probes of it returned).

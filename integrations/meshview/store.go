@@ -113,9 +113,9 @@ func (s *Store) Sync(list []gossip.Member) {
 		}
 		listed[mem.Name] = true
 		m.state, m.since, m.goneAt = mem.State, mem.Since, time.Time{}
-		m.verified, m.verdict = verdicts != nil, ""
+		m.verified, m.verdict = false, ""
 		if verdicts != nil {
-			m.verdict = verdicts[i]
+			m.verified, m.verdict = verdicts[i].known, verdicts[i].reason
 		}
 	}
 	for name, m := range s.members {
@@ -134,16 +134,23 @@ func (s *Store) Sync(list []gossip.Member) {
 	}
 }
 
+// verdict is what Verify said of one member.
+type verdict struct {
+	reason string
+	known  bool
+}
+
 // verify runs Verify on every listed member, outside the lock (it reads the
-// pod cache); nil without Verify.
-func (s *Store) verify(list []gossip.Member) []string {
+// pod cache); nil without Verify. The control plane's own member is trusted.
+func (s *Store) verify(list []gossip.Member) []verdict {
 	if s.cfg.Verify == nil {
 		return nil
 	}
-	out := make([]string, len(list))
+	out := make([]verdict, len(list))
 	for i, m := range list {
+		out[i].known = true
 		if !m.Self {
-			out[i] = s.cfg.Verify(m)
+			out[i].reason, out[i].known = s.cfg.Verify(m)
 		}
 	}
 	return out

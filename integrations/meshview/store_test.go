@@ -179,20 +179,22 @@ func TestMemberViewHidesAddressesAndKeys(t *testing.T) {
 
 func TestVerifyMarksImpostors(t *testing.T) {
 	s, _ := newTestStore(t, func(c *StoreConfig) {
-		c.Verify = func(m gossip.Member) string {
-			if m.Meta.Pod == "liar" {
-				return "uid-mismatch"
+		c.Verify = func(m gossip.Member) (string, bool) {
+			switch m.Meta.Pod {
+			case "liar":
+				return "uid-mismatch", true
+			case "unsure":
+				return "", false
 			}
-			return ""
+			return "", true
 		}
 	})
-	s.Sync([]gossip.Member{member("shop", "liar", "n"), member("shop", "honest", "n")})
+	s.Sync([]gossip.Member{member("shop", "liar", "n"), member("shop", "honest", "n"), member("shop", "unsure", "n")})
+	want := map[string]string{"liar": TrustImpostor, "honest": TrustVerified, "unsure": TrustUnverified}
 	for _, v := range s.Members(MemberFilter{}) {
+		assert.Equal(t, want[v.Pod], v.Trust, v.Pod)
 		if v.Pod == "liar" {
-			assert.Equal(t, TrustImpostor, v.Trust)
 			assert.Equal(t, "uid-mismatch", v.TrustReason)
-		} else {
-			assert.Equal(t, TrustVerified, v.Trust)
 		}
 	}
 }

@@ -146,5 +146,6 @@ webhook: {{ include "meshprobe.flag" (dict "flags" $f "name" "webhook-port" "def
 metrics: {{ include "meshprobe.addrPort" (include "meshprobe.flag" (dict "flags" $f "name" "metrics-bind-address" "default" ":8080")) | quote }}
 probes: {{ include "meshprobe.addrPort" (include "meshprobe.flag" (dict "flags" $f "name" "health-probe-bind-address" "default" ":8081")) | quote }}
 heartbeat: {{ include "meshprobe.addrPort" (include "meshprobe.flag" (dict "flags" $f "name" "heartbeat-addr" "default" ":8082")) | quote }}
+view: {{ include "meshprobe.addrPort" (include "meshprobe.flag" (dict "flags" $f "name" "view-addr" "default" ":8083")) | quote }}
 gossip: {{ include "meshprobe.flag" (dict "flags" $f "name" "gossip-port" "default" "14100") | quote }}
 {{- end }}
