@@ -40,12 +40,13 @@ export function parseTime(value) {
   return isNaN(d) ? null : d;
 }
 
-// ago formats a time as "12 s ago", "3 min ago", "2 h ago" or "4 d ago".
+// ago formats a time as "12 s ago", "3 min 5 s ago", "42 min ago", "2 h ago" or "4 d ago".
 export function ago(value, now = Date.now()) {
   const d = value instanceof Date ? value : parseTime(value);
   if (!d) return "—";
   const s = Math.max(0, Math.round((now - d.getTime()) / 1000));
-  if (s < 90) return `${s} s ago`;
+  if (s < 60) return `${s} s ago`;
+  if (s < 600) return `${Math.floor(s / 60)} min ${s % 60} s ago`;
   if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
   if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} d ago`;
