@@ -35,6 +35,22 @@ func TestPageInChromium(t *testing.T) {
 	srv := startViewServer(t, newCluster(t).store)
 	viewer := srv.token(t, "mesh-viewer", true)
 
+	t.Run("screenshot", func(t *testing.T) {
+		// The page as docs/ui.png shows it: with -ui.screenshot into that file,
+		// else into a temporary one; either way a 1400×1000 PNG.
+		file := *screenshotFile
+		if file == "" {
+			file = filepath.Join(t.TempDir(), "ui.png")
+		}
+		file, err := filepath.Abs(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser.screenshot(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}), file, 1400, 1000)
+		checkPNG(t, file, 1400, 1000)
+		t.Logf("screenshot: %s", file)
+	})
+
 	t.Run("signed in", func(t *testing.T) {
 		// Signed in through #token=: the 1,000 members (one page of them in the
 		// DOM), the failing check with its error and history, the node matrix
@@ -80,21 +96,6 @@ func TestPageInChromium(t *testing.T) {
 		mustContain(t, dom, "kubectl create token", "how to get a token")
 	})
 
-	t.Run("screenshot", func(t *testing.T) {
-		// The page as docs/ui.png shows it: with -ui.screenshot into that file,
-		// else into a temporary one; either way a 1400×1000 PNG.
-		file := *screenshotFile
-		if file == "" {
-			file = filepath.Join(t.TempDir(), "ui.png")
-		}
-		file, err := filepath.Abs(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		browser.screenshot(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}), file, 1400, 1000)
-		checkPNG(t, file, 1400, 1000)
-		t.Logf("screenshot: %s", file)
-	})
 }
 
 func checkPNG(t *testing.T, file string, width, height int) {

@@ -5,6 +5,8 @@ package ui_test
 import (
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"github.com/meshprobe/meshprobe/integrations/meshview"
 	"github.com/meshprobe/meshprobe/integrations/meshview/ui"
@@ -45,11 +48,27 @@ func startViewServer(t *testing.T, store *meshview.Store) *viewServer {
 	return &viewServer{url: hs.URL, kube: env.Client}
 }
 
-// createViewRole creates the ClusterRole users are bound to, as the manifests ship it.
+// createViewRole creates the ClusterRole users are bound to, as
+// manifests/base/rbac.yaml ships it.
 func createViewRole(t *testing.T, kube kubernetes.Interface) {
 	t.Helper()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: meshview.ClusterRoleName}, Rules: []rbacv1.PolicyRule{{
-		APIGroups: []string{meshview.AuthGroup}, Resources: []string{meshview.AuthResource}, Verbs: []string{meshview.AuthVerb}}}}
+	body, err := os.ReadFile("../../../manifests/base/rbac.yaml")
+	if err != nil {
+		t.Fatalf("reading the manifests: %v", err)
+	}
+	var role *rbacv1.ClusterRole
+	for doc := range strings.SplitSeq(string(body), "\n---\n") {
+		var r rbacv1.ClusterRole
+		if err := yaml.Unmarshal([]byte(doc), &r); err != nil {
+			t.Fatalf("manifests/base/rbac.yaml: %v", err)
+		}
+		if r.Kind == "ClusterRole" && r.Name == meshview.ClusterRoleName {
+			role = &r
+		}
+	}
+	if role == nil {
+		t.Fatalf("manifests/base/rbac.yaml has no ClusterRole %s", meshview.ClusterRoleName)
+	}
 	if _, err := kube.RbacV1().ClusterRoles().Create(t.Context(), role, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating ClusterRole %s: %v", role.Name, err)
 	}

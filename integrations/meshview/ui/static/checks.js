@@ -28,7 +28,7 @@ function since(c) {
 const columns = [
   { key: "result", label: "Result", value: (c) => order[c.result] ?? 9, cell: (c) => el("span", { class: `badge ${c.result}` }, c.result || "—") },
   { key: "check", label: "Check", value: (c) => c.check, cell: (c) => el("span", {}, el("b", {}, c.check), c.type ? el("span", { class: "muted" }, " " + c.type) : "") },
-  { key: "ref", label: "Pod", value: (c) => c.ref, cell: (c) => el("span", { class: "mono", title: c.member }, c.ref, c.memberState && c.memberState !== "alive" ? el("span", { class: `badge ${c.memberState}` }, c.memberState) : "") },
+  { key: "ref", label: "Pod", class: "nowrap", value: (c) => c.ref, cell: (c) => el("span", { class: "mono", title: c.member }, c.ref, c.memberState && c.memberState !== "alive" ? el("span", { class: `badge ${c.memberState}` }, c.memberState) : "") },
   { key: "node", label: "Node", value: (c) => c.node, class: "nowrap" },
   { key: "app", label: "App", value: (c) => c.app },
   { key: "history", label: "Last runs (newest right)", class: "nowrap", value: (c) => c.history.filter((r) => isBad(r.result)).length, cell: (c) => dots(c.history) },
