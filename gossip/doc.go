@@ -10,6 +10,10 @@
 // bounded, rendezvous-hashed subset of peers each round, so the cost per member
 // stays flat as the mesh grows while every pair is covered over time.
 //
+// Each member also keeps a Vivaldi network coordinate (hashicorp/serf/coordinate)
+// that it sends in its SWIM acks and updates with its echo RTTs, so the RTT
+// between any two members can be estimated from their coordinates (EstimateRTT).
+//
 // Metrics are produced by a custom prometheus.Collector over a snapshot of the
 // live membership, so the series of departed peers vanish without bookkeeping.
 //
