@@ -119,3 +119,22 @@ func FuzzDecodeCoordinate(f *testing.F) {
 		require.Less(t, rtt, 40*time.Second, "every component is bounded")
 	})
 }
+
+// The coordinate payload of this release is frozen in testdata/wire; a later
+// release's fields after it are ignored, a later version is refused.
+func TestWireCoordinateGolden(t *testing.T) {
+	b := encodeCoordinate(nil, sampleCoordinate())
+	checkWireFile(t, "current-coordinate.bin", b)
+	checkWireFile(t, "future-coordinate-v1-later-fields.bin", append(bytes.Clone(b), "later fields"...))
+	checkWireFile(t, "future-coordinate-v2.bin", append([]byte{2}, b[1:]...))
+	if *updateWire {
+		return
+	}
+	want, err := DecodeCoordinate(wireFile(t, "current-coordinate.bin"))
+	require.NoError(t, err)
+	later, err := DecodeCoordinate(wireFile(t, "future-coordinate-v1-later-fields.bin"))
+	require.NoError(t, err)
+	assert.Equal(t, want, later)
+	_, err = DecodeCoordinate(wireFile(t, "future-coordinate-v2.bin"))
+	assert.Equal(t, CoordRefusedVersion, refusedReason(err))
+}
