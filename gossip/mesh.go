@@ -329,7 +329,7 @@ func (m *Mesh) newProber() *prober {
 			m.stats.observe(peer, ProbeEcho, rtt, time.Now())
 			m.coords.observeEcho(peer, rtt)
 		},
-		fail:    m.stats.fail,
+		fail: m.stats.fail,
 	}
 	p.init()
 	tr.setEchoHandler(&echoHandler{keys: m.keys, onResponse: p.onResponse, unsupported: m.refuseEcho})
