@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/meshprobe/meshprobe/internal/testkit/chromium"
 )
 
 var screenshotFile = flag.String("ui.screenshot", "", "also write the page's screenshot (1400×1000) to this PNG file, e.g. ../../../docs/ui.png")
@@ -30,8 +32,8 @@ func pageURL(base string, fragment url.Values) string {
 // checking tokens with a real kube-apiserver) in headless Chromium and checks
 // what a user sees.
 func TestPageInChromium(t *testing.T) {
-	browser := findChromium(t)
-	t.Logf("browser: %s", browser.version(t))
+	browser := chromium.Find(t)
+	t.Logf("browser: %s", browser.Version(t))
 	srv := startViewServer(t, newCluster(t).store)
 	viewer := srv.token(t, "mesh-viewer", true)
 
@@ -46,7 +48,7 @@ func TestPageInChromium(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		browser.screenshot(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}), file, 1400, 1000)
+		browser.Screenshot(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}), file, 1400, 1000)
 		checkPNG(t, file, 1400, 1000)
 		t.Logf("screenshot: %s", file)
 	})
@@ -55,7 +57,7 @@ func TestPageInChromium(t *testing.T) {
 		// Signed in through #token=: the 1,000 members (one page of them in the
 		// DOM), the failing check with its error and history, the node matrix
 		// and the lookup of a measured pair.
-		dom := browser.dumpDOM(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}))
+		dom := browser.DumpDOM(t, pageURL(srv.url, url.Values{"token": {viewer}, "from": {rttFrom}, "to": {rttTo}}))
 		mustContain(t, dom, `data-loaded="true"`, "the page finished loading the view")
 		mustContain(t, dom, `<div id="error" class="error" role="alert" hidden="">`, "no error shown")
 		mustContain(t, dom, `id="sum-members"><div class="value">1000</div>`, "the summary counts 1,000 members")
@@ -83,14 +85,14 @@ func TestPageInChromium(t *testing.T) {
 
 	t.Run("forbidden", func(t *testing.T) {
 		// A valid token whose user is not bound to meshprobe-view: the 403 and how to allow it.
-		dom := browser.dumpDOM(t, pageURL(srv.url, url.Values{"token": {srv.token(t, "stranger", false)}}))
+		dom := browser.DumpDOM(t, pageURL(srv.url, url.Values{"token": {srv.token(t, "stranger", false)}}))
 		mustMatch(t, dom, `<div id="error" class="error" role="alert">GET api/v1/[a-z/]+: 403 Forbidden: system:serviceaccount:default:stranger may not get meshview`, "the 403 with its user")
 		mustContain(t, dom, "--clusterrole=meshprobe-view --serviceaccount=default:stranger", "how to allow it")
 	})
 
 	t.Run("refused token", func(t *testing.T) {
 		// A token the API server does not accept: the 401, and the form asks for another.
-		dom := browser.dumpDOM(t, pageURL(srv.url, url.Values{"token": {"not-a-token"}}))
+		dom := browser.DumpDOM(t, pageURL(srv.url, url.Values{"token": {"not-a-token"}}))
 		mustMatch(t, dom, `<div id="error" class="error" role="alert">GET api/v1/[a-z/]+: 401 Unauthorized: the Kubernetes API server did not accept the token`, "the 401")
 		mustContain(t, dom, `<section id="token-panel" class="panel token">`, "the token form shown again")
 		mustContain(t, dom, "kubectl create token", "how to get a token")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/meshprobe/meshprobe/integrations/meshview/ui"
+	"github.com/meshprobe/meshprobe/internal/testkit/chromium"
 )
 
 // TestModulesInChromium runs testdata/modules_test.js in headless Chromium
@@ -18,14 +19,14 @@ import (
 // table's sorting and paging (local and remote), the matrix (table, canvas
 // and refusal), the API readers and the formats. It needs no API server.
 func TestModulesInChromium(t *testing.T) {
-	browser := findChromium(t)
+	browser := chromium.Find(t)
 	mux := http.NewServeMux()
 	mux.Handle("/ui-tests/", http.StripPrefix("/ui-tests/", http.FileServer(http.Dir("testdata"))))
 	mux.Handle("/", ui.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	dom := browser.dumpDOM(t, srv.URL+"/ui-tests/modules.html#token=secret-token&from=a/b")
+	dom := browser.DumpDOM(t, srv.URL+"/ui-tests/modules.html#token=secret-token&from=a/b")
 	m := regexp.MustCompile(`(?s)<pre id="results">(.*?)</pre>`).FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatalf("no results in the page%s", domNote)

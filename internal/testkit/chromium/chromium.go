@@ -1,6 +1,9 @@
 //go:build linux
 
-package ui_test
+// Package chromium runs a real headless Chromium for tests: it dumps a page's DOM
+// after its scripts ran, or draws a screenshot. Tests find the browser with Find,
+// which skips only where it cannot be installed.
+package chromium
 
 import (
 	"bytes"
@@ -14,22 +17,22 @@ import (
 	"time"
 )
 
-// chromiumNames are the names Debian, Ubuntu and Google give the browser.
-var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
+// names are the names Debian, Ubuntu and Google give the browser.
+var names = []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
 
-// chromium is a headless browser run once per page: --dump-dom or --screenshot.
-type chromium struct {
+// Browser is a headless Chromium run once per page: --dump-dom or --screenshot.
+type Browser struct {
 	path string
 }
 
-// findChromium returns the browser. Without one it skips the test where the
+// Find returns the browser. Without one it skips the test where the
 // browser cannot be installed (not root, or no apt-get), and fails it where
 // ./hack/test-deps.sh would have installed it (root with apt-get) or under CI=true.
-func findChromium(t *testing.T) chromium {
+func Find(t *testing.T) Browser {
 	t.Helper()
-	for _, name := range chromiumNames {
+	for _, name := range names {
 		if path, err := exec.LookPath(name); err == nil {
-			return chromium{path: path}
+			return Browser{path: path}
 		}
 	}
 	msg := "no chromium in PATH: install Debian's chromium package (./hack/test-deps.sh does, as root)"
@@ -38,14 +41,14 @@ func findChromium(t *testing.T) chromium {
 		t.Fatal(msg)
 	}
 	t.Skip(msg + "; skipping: not root or no apt-get, so it cannot be installed here")
-	return chromium{}
+	return Browser{}
 }
 
-// run loads url in a fresh profile with the extra flags and returns stdout.
+// Run loads url in a fresh profile with the extra flags and returns stdout.
 // Virtual time lets the page's fetches and scripts finish before the dump
 // without a wall-clock wait. The browser and all its child processes are
 // killed when the test's deadline (or 2 minutes) passes.
-func (c chromium) run(t *testing.T, url string, flags ...string) []byte {
+func (c Browser) Run(t *testing.T, url string, flags ...string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -73,25 +76,25 @@ func (c chromium) run(t *testing.T, url string, flags ...string) []byte {
 	return stdout.Bytes()
 }
 
-// dumpDOM returns the page's DOM after its scripts ran, also saved as
+// DumpDOM returns the page's DOM after its scripts ran, also saved as
 // dom.html in the test's artifact directory (kept with go test -artifacts).
-func (c chromium) dumpDOM(t *testing.T, url string) string {
+func (c Browser) DumpDOM(t *testing.T, url string) string {
 	t.Helper()
-	dom := c.run(t, url, "--dump-dom")
+	dom := c.Run(t, url, "--dump-dom")
 	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "dom.html"), dom, 0o644); err != nil {
 		t.Errorf("saving the DOM: %v", err)
 	}
 	return string(dom)
 }
 
-// screenshot draws the page at width × height pixels into file.
-func (c chromium) screenshot(t *testing.T, url, file string, width, height int) {
+// Screenshot draws the page at width × height pixels into file.
+func (c Browser) Screenshot(t *testing.T, url, file string, width, height int) {
 	t.Helper()
-	c.run(t, url, "--screenshot="+file, "--window-size="+strconv.Itoa(width)+","+strconv.Itoa(height), "--hide-scrollbars")
+	c.Run(t, url, "--screenshot="+file, "--window-size="+strconv.Itoa(width)+","+strconv.Itoa(height), "--hide-scrollbars")
 }
 
-// version is the browser's version line, for the test log.
-func (c chromium) version(t *testing.T) string {
+// Version is the browser's version line, for the test log.
+func (c Browser) Version(t *testing.T) string {
 	t.Helper()
 	out, err := exec.CommandContext(t.Context(), c.path, "--version").Output()
 	if err != nil {
