@@ -54,12 +54,13 @@ func coord(x float64) *Coordinate {
 	return &Coordinate{Vec: v, Error: 0.1, Height: 1e-5}
 }
 
-// fullDigest returns a digest of m as large as the budget allows: checks with
-// long errors, failing ones first, and RTTs to peers, cut by Encode.
-func fullDigest(tb testing.TB, m gossip.Member, peers []string, at time.Time) Digest {
+// fullDigest returns a digest of m as large as the budget allows, through
+// the real encoder: checks checks (every third failing with a long error) and
+// RTTs to peers, cut by Encode to MaxDigestBytes.
+func fullDigest(tb testing.TB, m gossip.Member, checks int, peers []string, c *Coordinate, at time.Time) Digest {
 	tb.Helper()
-	d := Digest{Member: m.Name, Sent: at, Coord: coord(float64(len(m.Name)%7) / 1000)}
-	for i := range 24 {
+	d := Digest{Member: m.Name, Sent: at, Coord: c}
+	for i := range checks {
 		res, msg := ResultSuccess, ""
 		if i%3 == 0 {
 			res, msg = ResultFailure, fmt.Sprintf("GET https://svc-%d.shop.svc:8443/healthz: context deadline exceeded (Client.Timeout exceeded while awaiting headers) #%d", i, i)

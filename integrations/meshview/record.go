@@ -55,6 +55,9 @@ type checkState struct {
 func (c *checkState) record(d CheckDigest, size int) {
 	d.Result = canonicalResult(d.Result)
 	prev := c.latest
+	if d.Name == prev.Name && d.Type == prev.Type {
+		d.Name, d.Type = prev.Name, prev.Type // keep one copy of each
+	}
 	c.latest = d
 	if d.LastRun.IsZero() || (d.LastRun.Equal(prev.LastRun) && d.Result == prev.Result) {
 		return
@@ -136,22 +139,38 @@ func byCheckName(c *checkState, name string) int { return strings.Compare(c.late
 const maxRTTSeconds = 60
 
 // recordRTTs merges measured RTTs, keeping per peer the most recent and in all
-// the max most recent.
-func (m *memberState) recordRTTs(in []PeerRTT, max int) {
+// the max most recent, in an array of max allocated once. intern returns the
+// Store's copy of a peer's name, so that the names the digests repeat are
+// kept once.
+func (m *memberState) recordRTTs(in []PeerRTT, max int, intern func(string) string) {
 	for _, r := range in {
 		if r.Peer == "" || r.At.IsZero() || math.IsNaN(r.Seconds) || r.Seconds < 0 || r.Seconds > maxRTTSeconds {
 			continue
 		}
+		if m.rtts == nil {
+			m.rtts = make([]PeerRTT, 0, max)
+		}
 		i := slices.IndexFunc(m.rtts, func(p PeerRTT) bool { return p.Peer == r.Peer })
 		switch {
-		case i < 0:
+		case i >= 0:
+			if r.At.After(m.rtts[i].At) {
+				r.Peer = m.rtts[i].Peer
+				m.rtts[i] = r
+			}
+		case len(m.rtts) < max:
+			r.Peer = intern(r.Peer)
 			m.rtts = append(m.rtts, r)
-		case r.At.After(m.rtts[i].At):
-			m.rtts[i] = r
+		default:
+			oldest := 0
+			for j := range m.rtts {
+				if m.rtts[j].At.Before(m.rtts[oldest].At) {
+					oldest = j
+				}
+			}
+			if r.At.After(m.rtts[oldest].At) {
+				r.Peer = intern(r.Peer)
+				m.rtts[oldest] = r
+			}
 		}
-	}
-	if len(m.rtts) > max {
-		slices.SortFunc(m.rtts, func(a, b PeerRTT) int { return b.At.Compare(a.At) })
-		m.rtts = slices.Clip(m.rtts[:max])
 	}
 }

@@ -88,8 +88,12 @@ func NewServer(cfg Config, store *Store, kube kubernetes.Interface, log *slog.Lo
 
 // ServeHTTP answers /api/ paths after authorization, and the rest from the UI.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/api/") && s.cfg.UI != nil {
-		s.cfg.UI.ServeHTTP(w, r)
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		if s.cfg.UI != nil {
+			s.cfg.UI.ServeHTTP(w, r)
+			return
+		}
+		writeError(w, r, http.StatusNotFound, "no web UI here; the API is under /api/v1/")
 		return
 	}
 	start := time.Now()

@@ -72,7 +72,16 @@ func (s *Store) Observe(from gossip.Member, d Digest) {
 		m.coord = &c
 	}
 	m.recordChecks(d.Checks, s.cfg)
-	m.recordRTTs(d.RTT, s.cfg.MaxPeerRTTs)
+	m.recordRTTs(d.RTT, s.cfg.MaxPeerRTTs, s.intern)
+}
+
+// intern returns the name of the member called name as the Store holds it,
+// else name. Callers hold mu.
+func (s *Store) intern(name string) string {
+	if m, ok := s.members[name]; ok {
+		return m.name
+	}
+	return name
 }
 
 // member returns the state of from, created (and its identity refreshed)
