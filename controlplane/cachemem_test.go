@@ -122,7 +122,8 @@ func startBenchControlPlane(b *testing.B, client kubernetes.Interface, kubeconfi
 	b.Setenv(contract.EnvPodIP, "127.0.0.1")
 	hbPort, gossipPort := freeport.TCP(b), freeport.TCPAndUDP(b)
 	o, err := parseOptions([]string{"--kubeconfig=" + kubeconfig, "--namespace=" + cpNamespace, "--leader-id=bench",
-		fmt.Sprintf("--heartbeat-addr=127.0.0.1:%d", hbPort), "--gossip-bind-address=127.0.0.1",
+		fmt.Sprintf("--heartbeat-addr=127.0.0.1:%d", hbPort), fmt.Sprintf("--view-addr=127.0.0.1:%d", freeport.TCP(b)),
+		"--gossip-bind-address=127.0.0.1",
 		"--gossip-port=" + strconv.Itoa(gossipPort), fmt.Sprintf("--gossip-join=127.0.0.1:%d", gossipPort), "--gossip-key-dir=" + keyDir,
 	}, io.Discard)
 	require.NoError(b, err)

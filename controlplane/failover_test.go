@@ -120,7 +120,8 @@ func startReplica(t *testing.T, bin, pod, kubeconfig, keyDir, join string, gossi
 		"--kubeconfig="+kubeconfig, "--namespace="+cpNamespace, "--cert-dir="+t.TempDir(),
 		"--webhook-host=127.0.0.1", "--webhook-port="+strconv.Itoa(webhookPort), "--native-sidecar=true",
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probes), fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics),
-		fmt.Sprintf("--heartbeat-addr=127.0.0.1:%d", hb), "--gossip-bind-address=127.0.0.1",
+		fmt.Sprintf("--heartbeat-addr=127.0.0.1:%d", hb), fmt.Sprintf("--view-addr=127.0.0.1:%d", freeport.TCP(t)),
+		"--gossip-bind-address=127.0.0.1",
 		"--gossip-port="+strconv.Itoa(gossipPort), "--gossip-join="+join, "--gossip-key-dir="+keyDir,
 		"--log-format=json")
 	r.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), contract.EnvPodName + "=" + pod,

@@ -33,6 +33,7 @@ const (
 	controlPlaneHealthPort        = 8081
 	controlPlaneWebhookPort       = 9443
 	controlPlaneHeartbeatPort     = 8082
+	controlPlaneViewPort          = 8083
 	teToken                       = "test-token"
 )
 
@@ -80,6 +81,7 @@ func startControlPlane(t *testing.T, env *testenv.Env, bin, block, keyDir, logDi
 		"--gossip-port=" + strconv.Itoa(contract.DefaultGossipPort),
 		"--gossip-key-dir=" + keyDir,
 		"--heartbeat-addr=" + hostPort(controlPlaneHeartbeatPort),
+		"--view-addr=" + hostPort(controlPlaneViewPort),
 		"--insecure-no-auth",
 		"--thousandeyes-api-url=" + te.URL + "/v7",
 		"--thousandeyes-debounce=100ms",
