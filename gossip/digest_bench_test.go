@@ -20,7 +20,8 @@ const digestWireOverhead = 1 + 1 + 12 + 16
 // BenchmarkDigests measures, for meshes of 50 and 200 in-process members on
 // loopback (real sockets, encryption on, default timings and DigestInterval)
 // of which 2 are control-plane members, what digests add, over a 40 s window
-// after convergence and the join gossip drained:
+// once every member lists the control plane and 95 % of the others
+// (min-listed-%: the least complete list), and 20 s for the join gossip:
 //   - digest-B: the mean encoded digest (5 checks, one failing with an error,
 //     the member's echo RTT of the last 30 s, its coordinate);
 //   - sender-B/s: UDP payload bytes a sidecar sends in digests per second
@@ -29,7 +30,9 @@ const digestWireOverhead = 1 + 1 + 12 + 16
 //   - mean-B/member/s: all digest bytes sent, over all members;
 //   - base-B/member/s: the mesh's own UDP bytes (in+out) per member per second in
 //     a 40 s window without digests, for scale; delta-B/member/s: the same
-//     window's figure with digests, minus it (a cross-check, noisy).
+//     window's figure with digests, minus it (a cross-check, noisy; in+out
+//     counts each digest twice, so about 2 × mean-B/member/s);
+//   - refused-<reason>: digests refused, when any (a sender taken for dead).
 //
 // Run: go test -run '^$' -bench BenchmarkDigests -benchtime 1x -timeout 30m ./gossip/
 func BenchmarkDigests(b *testing.B) {
@@ -46,8 +49,11 @@ const benchControlPlanes = 2
 
 func benchDigests(b *testing.B, n int) {
 	ms := startBenchMesh(b, n)
-	waitFor(b, 10*time.Minute, "convergence", func() bool { return allSee(ms, n-1) }, func() string { return peerRange(ms, n-1) })
-	waitSettled(b, ms)
+	// Digests need only the control plane known; on a loaded machine a
+	// 200-member mesh in one process may not list every member everywhere.
+	waitFor(b, 10*time.Minute, "convergence", func() bool { return knowControlPlane(ms, n) }, func() string { return peerRange(ms, n-1) })
+	time.Sleep(20 * time.Second) // let the join gossip drain
+	b.ReportMetric(100*float64(minPeers(ms))/float64(n-1), "min-listed-%")
 	const window = 40 * time.Second
 
 	base := sumOver(ms, udpBytes)
@@ -77,9 +83,35 @@ func benchDigests(b *testing.B, n int) {
 	b.ReportMetric(wire/float64(n)/secs, "mean-B/member/s")
 	b.ReportMetric(baseRate, "base-B/member/s")
 	b.ReportMetric(float64(sumOver(ms, udpBytes)-bytes0)/float64(n)/secs-baseRate, "delta-B/member/s")
-	if refused := sumOver(ms, digestsRefused); refused > 0 {
-		b.Fatalf("%d digests refused", refused)
+	for i, reason := range digestRefusedReasons {
+		if n := sumOver(ms, func(m *Mesh) uint64 { return m.digest.metrics.refused[i].Load() }); n > 0 {
+			b.ReportMetric(float64(n), "refused-"+reason)
+		}
 	}
+}
+
+// knowControlPlane reports whether every member lists the control-plane
+// members and at least 95 % of the others.
+func knowControlPlane(ms []*Mesh, n int) bool {
+	for _, m := range ms {
+		if m.stats.numPeers() < (n-1)*95/100 {
+			return false
+		}
+		for _, cp := range ms[:benchControlPlanes] {
+			if m != cp && !m.stats.isLive(cp.LocalName()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func minPeers(ms []*Mesh) int {
+	lo := len(ms)
+	for _, m := range ms {
+		lo = min(lo, m.stats.numPeers())
+	}
+	return lo
 }
 
 // startBenchMesh starts n members at 50 per second joining member 0; the first
@@ -155,11 +187,3 @@ func udpBytes(m *Mesh) uint64 {
 func digestsSent(m *Mesh) uint64     { return m.digest.metrics.sent.Load() }
 func digestBytesSent(m *Mesh) uint64 { return m.digest.metrics.sentBytes.Load() }
 func digestsReceived(m *Mesh) uint64 { return m.digest.metrics.received.Load() }
-
-func digestsRefused(m *Mesh) uint64 {
-	var n uint64
-	for i := range m.digest.metrics.refused {
-		n += m.digest.metrics.refused[i].Load()
-	}
-	return n
-}
