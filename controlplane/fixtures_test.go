@@ -41,17 +41,19 @@ func installControlPlaneRBAC(t *testing.T, client kubernetes.Interface) {
 	_, err = client.CoreV1().ServiceAccounts(cpNamespace).Create(ctx, &sa, metav1.CreateOptions{})
 	require.NoError(t, err)
 	docs := splitManifest(t, "rbac.yaml")
-	require.Len(t, docs, 4, "rbac.yaml: ClusterRole, ClusterRoleBinding, Role, RoleBinding")
-	var cr rbacv1.ClusterRole
+	require.Len(t, docs, 5, "rbac.yaml: ClusterRole, ClusterRoleBinding, Role, RoleBinding, ClusterRole meshprobe-view")
+	var cr, view rbacv1.ClusterRole
 	var crb rbacv1.ClusterRoleBinding
 	var role rbacv1.Role
 	var rb rbacv1.RoleBinding
-	for i, o := range []any{&cr, &crb, &role, &rb} {
+	for i, o := range []any{&cr, &crb, &role, &rb, &view} {
 		require.NoError(t, yaml.UnmarshalStrict(docs[i], o))
 	}
 	rbac := client.RbacV1()
-	_, err = rbac.ClusterRoles().Create(ctx, &cr, metav1.CreateOptions{})
-	require.NoError(t, err)
+	for _, r := range []*rbacv1.ClusterRole{&cr, &view} {
+		_, err = rbac.ClusterRoles().Create(ctx, r, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
 	_, err = rbac.ClusterRoleBindings().Create(ctx, &crb, metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = rbac.Roles(cpNamespace).Create(ctx, &role, metav1.CreateOptions{})
