@@ -151,8 +151,8 @@ func testManifestsDryRun(t *testing.T, env *testenv.Env) {
 		kinds[o.GetKind()]++
 	}
 	assert.Equal(t, map[string]int{
-		"Namespace": 1, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
-		"Deployment": 1, "PodDisruptionBudget": 1, "Service": 3, "MutatingWebhookConfiguration": 1,
+		"Namespace": 1, "ServiceAccount": 1, "ClusterRole": 2, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
+		"Deployment": 1, "PodDisruptionBudget": 1, "Service": 4, "MutatingWebhookConfiguration": 1,
 		"Issuer": 2, "Certificate": 2, "ValidatingAdmissionPolicy": 4, "ValidatingAdmissionPolicyBinding": 4,
 	}, kinds)
 }
