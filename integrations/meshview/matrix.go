@@ -10,7 +10,7 @@ import (
 
 // matrixSample is how many members per node the matrix estimates from: the
 // ones with the lowest coordinate error.
-const matrixSample = 5
+const matrixSample = 3
 
 // cell is the RTT between two nodes' members.
 type cell struct {
@@ -22,7 +22,7 @@ type cell struct {
 // NodeMatrix is the node × node RTT matrix, symmetric: the cells [i][j] are
 // between Nodes[i] and Nodes[j]. Seconds is the median of the measured RTTs
 // between the two nodes' members when there are any (Sources "measured"),
-// else of the estimates between up to 5 members of each, those whose
+// else of the estimates between up to 3 members of each, those whose
 // coordinates have the lowest error ("estimated"); null and "" where nothing
 // is known. Samples is how many RTTs each median is of.
 type NodeMatrix struct {
