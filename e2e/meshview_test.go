@@ -139,7 +139,7 @@ func viewerToken(t *testing.T, ns, name string, bind bool) string {
 // pod (every replica serves the view) and returns its base URL.
 func forwardToControlPlane(t *testing.T, port int) string {
 	t.Helper()
-	pods := waitReadyPods(t, contract.DefaultNamespace, "app.kubernetes.io/name=meshprobe-webhook", 1, 2*time.Minute)
+	pods := waitReadyPods(t, contract.DefaultNamespace, "app.kubernetes.io/name=meshprobe-webhook", 2, 2*time.Minute) // the two replicas
 	return "http://" + portForward(t, contract.DefaultNamespace, pods[0].Name, port)
 }
 
