@@ -55,16 +55,7 @@ const checksAnnotation = `
 func TestChecks(t *testing.T) {
 	ctx := t.Context()
 	ns := newNamespace(t, true)
-	deployApp(t, ns, appSpec{name: "target", replicas: 1})
-	_, err := suite.client.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "target"},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "target"},
-			Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	deployApp(t, ns, appSpec{name: "prober", replicas: 2, spread: true, checks: fmt.Sprintf(checksAnnotation, ns)})
-	waitReadyPods(t, ns, "app=target", 1, 2*time.Minute)
-	probers := waitReadyPods(t, ns, "app=prober", 2, 2*time.Minute)
+	probers := deployTargetAndProbers(t, ns, checksAnnotation)
 
 	t.Run("check metrics on every replica", func(t *testing.T) {
 		for _, p := range probers {
@@ -134,4 +125,21 @@ func checkStatus(ctx context.Context, ns, pod, name string) (*checks.Status, err
 		}
 	}
 	return nil, fmt.Errorf("%s/%s has no check %q (reload ok=%v: %s)", ns, pod, name, rep.LastReloadSuccessful, rep.LastReloadError)
+}
+
+// deployTargetAndProbers deploys the Service target (one test-app replica on port
+// 8080) and two prober replicas, one per node, whose checks annotation is
+// checksFormat with %[1]s the namespace; it returns the ready probers.
+func deployTargetAndProbers(t *testing.T, ns, checksFormat string) []corev1.Pod {
+	t.Helper()
+	deployApp(t, ns, appSpec{name: "target", replicas: 1})
+	_, err := suite.client.CoreV1().Services(ns).Create(t.Context(), &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "target"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "target"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	deployApp(t, ns, appSpec{name: "prober", replicas: 2, spread: true, checks: fmt.Sprintf(checksFormat, ns)})
+	waitReadyPods(t, ns, "app=target", 1, 2*time.Minute)
+	return waitReadyPods(t, ns, "app=prober", 2, 2*time.Minute)
 }

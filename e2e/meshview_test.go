@@ -45,16 +45,7 @@ const meshviewChecks = `
 func TestClusterView(t *testing.T) {
 	ctx := t.Context()
 	ns := newNamespace(t, true)
-	deployApp(t, ns, appSpec{name: "target", replicas: 1})
-	_, err := suite.client.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "target"},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "target"},
-			Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	deployApp(t, ns, appSpec{name: "prober", replicas: 2, spread: true, checks: fmt.Sprintf(meshviewChecks, ns)})
-	waitReadyPods(t, ns, "app=target", 1, 2*time.Minute)
-	probers := waitReadyPods(t, ns, "app=prober", 2, 2*time.Minute)
+	probers := deployTargetAndProbers(t, ns, meshviewChecks)
 
 	viewer := viewerToken(t, ns, "meshview-reader", true)
 	base := forwardToControlPlane(t, 8083)
