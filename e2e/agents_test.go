@@ -102,7 +102,7 @@ func TestNodeAgents(t *testing.T) {
 	})
 
 	t.Run("a one-node pattern runs on one agent and moves when its pod goes", func(t *testing.T) {
-		runner := waitSingleAgentRunner(t, agents)
+		runner := waitSingleRunner(t, agents, "one-node")
 		deleted := time.Now()
 		require.NoError(t, suite.client.CoreV1().Pods(runner.Namespace).Delete(ctx, runner.Name, metav1.DeleteOptions{}))
 		// The survivors elect among themselves once the runner leaves the mesh; the
@@ -122,7 +122,7 @@ func TestNodeAgents(t *testing.T) {
 			assert.Positive(c, moved, "an agent on another node than %s ran one-node after %s was deleted", runner.Spec.NodeName, runner.Name)
 		}, time.Minute, 500*time.Millisecond)
 		live := waitReadyPods(t, contract.DefaultNamespace, agentsSelector, len(nodes), 3*time.Minute)
-		waitSingleAgentRunner(t, live)
+		waitSingleRunner(t, live, "one-node")
 	})
 
 	t.Run("node-to-node RTT series for every node pair", func(t *testing.T) {
@@ -188,30 +188,6 @@ func kubectl(t *testing.T, args ...string) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", suiteKubeconfig(t)}, args...)...).CombinedOutput()
 	require.NoError(t, err, "kubectl %s: %s", strings.Join(args, " "), out)
-}
-
-// waitSingleAgentRunner waits until exactly one agent runs one-node and the others
-// stand by, and returns the runner.
-func waitSingleAgentRunner(t *testing.T, agents []corev1.Pod) corev1.Pod {
-	t.Helper()
-	var runner corev1.Pod
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		runners := 0
-		for _, a := range agents {
-			st, err := checkStatus(t.Context(), a.Namespace, a.Name, "one-node")
-			require.NoError(c, err)
-			switch st.LastResult {
-			case checks.ResultSuccess:
-				runners++
-				runner = a
-			case checks.StateStandby:
-			default:
-				assert.Fail(c, "unexpected state", "%s: one-node is %q (%s%s)", a.Name, st.LastResult, st.Error, st.Reason)
-			}
-		}
-		assert.Equal(c, 1, runners, "exactly one agent runs one-node")
-	}, time.Minute, time.Second)
-	return runner
 }
 
 // dumpAgents logs the agents' last log lines and check reports.

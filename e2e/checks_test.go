@@ -75,7 +75,7 @@ func TestChecks(t *testing.T) {
 	})
 
 	t.Run("runOn one has a single runner that fails over", func(t *testing.T) {
-		runner := waitSingleRunner(t, ns, probers)
+		runner := waitSingleRunner(t, probers, "once").Name
 		require.NoError(t, suite.client.CoreV1().Pods(ns).Delete(ctx, runner, metav1.DeleteOptions{}))
 		// The Deployment replaces the runner; among the live replicas (the survivor and
 		// the replacement) exactly one must run the check again.
@@ -83,29 +83,31 @@ func TestChecks(t *testing.T) {
 		for _, p := range live {
 			require.NotEqual(t, runner, p.Name, "the deleted runner is gone")
 		}
-		next := waitSingleRunner(t, ns, live)
+		next := waitSingleRunner(t, live, "once").Name
 		assert.NotEqual(t, runner, next, "another replica took over")
 	})
 }
 
-// waitSingleRunner waits until exactly one prober runs "once" and the others stand by.
-func waitSingleRunner(t *testing.T, ns string, pods []corev1.Pod) string {
-	var runner string
+// waitSingleRunner waits until exactly one of pods runs check (a runOn: one or
+// one-node pattern check) and the others stand by, and returns the runner.
+func waitSingleRunner(t *testing.T, pods []corev1.Pod, check string) corev1.Pod {
+	t.Helper()
+	var runner corev1.Pod
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		runners := 0
 		for _, p := range pods {
-			st, err := checkStatus(t.Context(), ns, p.Name, "once")
+			st, err := checkStatus(t.Context(), p.Namespace, p.Name, check)
 			require.NoError(c, err)
 			switch st.LastResult {
-			case "success":
+			case checks.ResultSuccess:
 				runners++
-				runner = p.Name
+				runner = p
 			case checks.StateStandby:
 			default:
-				assert.Fail(c, "unexpected state", "%s: once is %q (%s)", p.Name, st.LastResult, st.Error)
+				assert.Fail(c, "unexpected state", "%s: %s is %q (%s%s)", p.Name, check, st.LastResult, st.Error, st.Reason)
 			}
 		}
-		assert.Equal(c, 1, runners, "exactly one runner of the runOn: one check")
+		assert.Equal(c, 1, runners, "exactly one runner of %s", check)
 	}, 60*time.Second, time.Second)
 	return runner
 }
