@@ -53,8 +53,8 @@ func TestRealNodeLivenessRestartsHungSidecar(t *testing.T) {
 	assert.GreaterOrEqual(t, took, lower, "not before failureThreshold probes failed")
 	assert.LessOrEqual(t, took, upper, "within failureThreshold probe periods, the probe timeout, the grace period and %s", restartSlack)
 
+	restarted = waitLastStateTerminated(t, restarted)
 	sc := containerStatus(restarted, contract.SidecarContainerName)
-	require.NotNil(t, sc.LastTerminationState.Terminated, "the sidecar's last state is terminated")
 	assert.Equal(t, int32(128+syscall.SIGKILL), sc.LastTerminationState.Terminated.ExitCode, "a stopped process ignores SIGTERM: killed after the grace period")
 	if sc.State.Running != nil {
 		t.Logf("old sidecar finished +%s, new one started +%s (1 s resolution)",
@@ -68,6 +68,29 @@ func TestRealNodeLivenessRestartsHungSidecar(t *testing.T) {
 	assert.Equal(t, appBefore.ContainerID, ac.ContainerID, "the app container is the same")
 	assert.True(t, app.alive(), "the app's process kept running")
 	waitReadyPods(t, ns, "app=hung", 1, time.Minute)
+}
+
+// waitLastStateTerminated returns the pod once the kubelet reports the old
+// sidecar's exit in lastState. The restart count comes from the new container's
+// labels, the last state from the old container's runtime status, and the status
+// the kubelet reports first can carry the count before containerd reports the
+// old container as exited (CI saw a restart count of 1 with no terminated last
+// state). The exit shows within a few pod syncs.
+func waitLastStateTerminated(t *testing.T, p *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	if first := containerStatus(p, contract.SidecarContainerName); first.LastTerminationState.Terminated == nil {
+		t.Logf("first status with a restart has no terminated last state yet: %+v", first.LastTerminationState)
+	}
+	require.Eventually(t, func() bool {
+		if containerStatus(p, contract.SidecarContainerName).LastTerminationState.Terminated != nil {
+			return true
+		}
+		if fresh, err := suite.client.CoreV1().Pods(p.Namespace).Get(t.Context(), p.Name, metav1.GetOptions{}); err == nil {
+			p = fresh
+		}
+		return false
+	}, 30*time.Second, 500*time.Millisecond, "the kubelet reports the old sidecar's exit as its last state")
+	return p
 }
 
 // livenessBounds derives, from the sidecar's liveness probe in the pod, when the
