@@ -12,9 +12,11 @@ import (
 	"text/template"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshprobe/meshprobe/internal/contract"
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster"
@@ -70,6 +72,7 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
   sidecar metrics: {{range .Pods}}http://{{.}}:{{$.HTTPPort}}/metrics  {{end}}
   control plane:   {{range .ControlPlane}}http://{{.}}:8080/metrics  {{end}}
   heartbeat:       curl -si "http://{{.Leader}}:8082/api/healthz/{{.NS}}/deployment/frontend?token={{.Token}}"
+  cluster view:    open http://{{.Leader}}:8083/#token={{.ViewToken}}
 {{- else}}
   pods:            kubectl get pods -n {{.NS}} -o wide
   mesh members:    kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/api/v1/members
@@ -78,7 +81,11 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
   check metrics:   kubectl get --raw /api/v1/namespaces/{{.NS}}/pods/{{.PodName}}:{{.HTTPPort}}/proxy/metrics | grep meshprobe_check_
   control plane:   kubectl get --raw /api/v1/namespaces/meshprobe-system/pods/{{.LeaderName}}:8080/proxy/metrics
   heartbeat:       kubectl get --raw "/api/v1/namespaces/meshprobe-system/services/meshprobe-heartbeat:heartbeat/proxy/api/healthz/{{.NS}}/deployment/frontend?token={{.Token}}"
+  cluster view:    kubectl -n meshprobe-system port-forward svc/meshprobe-view 8083:80
+                   then open http://127.0.0.1:8083/#token={{.ViewToken}}
 {{- end}}
+                   (a token of ServiceAccount {{.NS}}/{{.Viewer}}, bound to ClusterRole meshprobe-view, valid {{.ViewTokenHours}} h;
+                   another: kubectl create token {{.Viewer}} -n {{.NS}} --duration {{.ViewTokenHours}}h)
   break it:        kubectl -n {{.NS}} set image deploy/backend app=meshprobe.io/testapp:crash
                    (then the backend heartbeat turns 503; set it back to meshprobe.io/testapp:e2e to heal)
   sidecar logs:    kubectl logs -n {{.NS}} deploy/frontend -c meshprobe-sidecar
@@ -87,10 +94,13 @@ every pod with the meshprobe sidecar; frontend declares checks in meshprobe.io/c
 func guide(ctx context.Context, c *localcluster.Cluster, token string) (string, error) {
 	data := struct {
 		NS, Pod, PodName, Leader, LeaderName, Token string
+		Viewer, ViewToken                           string
+		ViewTokenHours                              int
 		Direct                                      bool
 		HTTPPort                                    int
 		Pods, ControlPlane                          []string
-	}{NS: Namespace, Token: token, HTTPPort: contract.DefaultHTTPPort, Direct: c.PodsReachableFromHost()}
+	}{NS: Namespace, Token: token, HTTPPort: contract.DefaultHTTPPort, Direct: c.PodsReachableFromHost(),
+		Viewer: viewerServiceAccount, ViewTokenHours: int(viewTokenTTL.Hours())}
 	pods, err := c.Client.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: contract.LabelMember + "=true"})
 	if err != nil || len(pods.Items) == 0 {
 		return "", fmt.Errorf("demo: listing injected pods: %v", err)
@@ -105,9 +115,31 @@ func guide(ctx context.Context, c *localcluster.Cluster, token string) (string, 
 	if err != nil {
 		return "", err
 	}
+	if data.ViewToken, err = viewerToken(ctx, c); err != nil {
+		return "", err
+	}
 	var b bytes.Buffer
 	err = template.Must(template.New("guide").Parse(guideText)).Execute(&b, data)
 	return b.String(), err
+}
+
+// viewerServiceAccount is the demo's reader of the cluster view (workloads.yaml
+// binds it to the ClusterRole meshprobe-view), and viewTokenTTL how long the token
+// in the guide lasts: a demo left running for a day needs a new one.
+const (
+	viewerServiceAccount = "mesh-viewer"
+	viewTokenTTL         = 12 * time.Hour
+)
+
+// viewerToken requests a token of the demo's viewer ServiceAccount, as
+// `kubectl create token` does.
+func viewerToken(ctx context.Context, c *localcluster.Cluster) (string, error) {
+	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(viewTokenTTL.Seconds()))}}
+	tr, err := c.Client.CoreV1().ServiceAccounts(Namespace).CreateToken(ctx, viewerServiceAccount, req, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("demo: a token for the cluster view's ServiceAccount %s/%s: %w", Namespace, viewerServiceAccount, err)
+	}
+	return tr.Status.Token, nil
 }
 
 // controlPlane waits for a leader and returns its IP and name and every replica's IP.
