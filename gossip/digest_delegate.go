@@ -33,7 +33,11 @@ func (m *Mesh) receiveDigest(b []byte) {
 	}
 	d, err := DecodeDigest(b)
 	if err != nil {
-		m.digest.metrics.refuse(m.log, digestRefusal(err), err)
+		reason := digestRefusal(err)
+		if reason == DigestRefusedVersion {
+			m.versions.refuse(FormatDigest, err, "peer", from.String())
+		}
+		m.digest.metrics.refuse(m.log, reason, err)
 		return
 	}
 	sender, ok := m.stats.memberAt(d.Member, from)

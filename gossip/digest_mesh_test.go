@@ -182,6 +182,7 @@ func TestDigestRefusedOnTheWire(t *testing.T) {
 	later[1] = DigestVersion + 1
 	require.NoError(t, ml.SendBestEffort(to, later))
 	waitRefused(t, cp, DigestRefusedVersion, 1)
+	assert.Equal(t, 1.0, unsupported(t, cp.reg, FormatDigest), "a later digest version is counted with the other formats' versions")
 
 	require.NoError(t, ml.SendBestEffort(to, []byte("hello")))
 	waitRefused(t, cp, DigestRefusedType, 1)

@@ -25,7 +25,7 @@ func newGuardCollector(m *Mesh) *guardCollector {
 			"Member metadata announcements refused as invalid (bad UTF-8, names or label values Kubernetes would not accept, over-long fields); the member is ignored until it announces valid metadata.",
 			nil, nil),
 		unsupported: prometheus.NewDesc("meshprobe_gossip_unsupported_version_total",
-			"Member metadata and echo packets refused because their format version is one this member cannot read (a later major version, or garbage), by format (meta, echo).",
+			"Member metadata, echo packets and digests refused because their format version is one this member cannot read (a later major version, or garbage), by format (meta, echo, digest).",
 			[]string{"format"}, nil),
 	}
 }

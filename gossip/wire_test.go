@@ -261,6 +261,7 @@ func TestVersionRefusalsLogRateLimited(t *testing.T) {
 	assert.Contains(t, buf.String(), "refusedTotal=6")
 	assert.Equal(t, uint64(6), v.count(FormatMeta))
 	assert.Equal(t, uint64(1), v.count(FormatEcho))
+	assert.Zero(t, v.count(FormatDigest), "each format has its own count")
 }
 
 // FuzzReadEcho: any input is refused, counted as an unsupported version, or

@@ -24,7 +24,8 @@ import (
 // does not know: the HMAC tag is always the last 16 bytes and covers them.
 //
 // A member refuses only what it cannot read, a major version other than its
-// own, and counts it in meshprobe_gossip_unsupported_version_total{format}.
+// own, and counts it in meshprobe_gossip_unsupported_version_total{format}
+// (digests also in meshprobe_gossip_digests_refused_total{reason="version"}).
 
 // ErrUnsupportedVersion is wrapped by the errors of data in a format version
 // this member cannot read.
@@ -32,12 +33,13 @@ var ErrUnsupportedVersion = errors.New("unsupported format version")
 
 // Formats whose unsupported versions are counted: the format label's values.
 const (
-	FormatMeta = "meta"
-	FormatEcho = "echo"
+	FormatMeta   = "meta"
+	FormatEcho   = "echo"
+	FormatDigest = "digest"
 )
 
 // versionFormats lists the format label's values, in display order.
-var versionFormats = []string{FormatMeta, FormatEcho}
+var versionFormats = []string{FormatMeta, FormatEcho, FormatDigest}
 
 // wireCodec writes and reads a member's metadata and echo packets. Members use
 // currentWire; tests give a member the codec of another release (Config.wire) to
@@ -84,10 +86,11 @@ const versionLogEvery = time.Minute
 // it, at debug level and at most once per versionLogEvery per format: anyone who
 // reaches the gossip port can send such data. Safe for concurrent use.
 type versionRefusals struct {
-	log  *slog.Logger
-	now  func() time.Time
-	meta atomic.Uint64
-	echo atomic.Uint64
+	log    *slog.Logger
+	now    func() time.Time
+	meta   atomic.Uint64
+	echo   atomic.Uint64
+	digest atomic.Uint64
 
 	mu     sync.Mutex
 	logged map[string]time.Time // format -> last log line
@@ -114,8 +117,11 @@ func (v *versionRefusals) refuse(format string, err error, attrs ...any) {
 }
 
 func (v *versionRefusals) counter(format string) *atomic.Uint64 {
-	if format == FormatEcho {
+	switch format {
+	case FormatEcho:
 		return &v.echo
+	case FormatDigest:
+		return &v.digest
 	}
 	return &v.meta
 }
