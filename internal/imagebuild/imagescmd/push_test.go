@@ -1,4 +1,4 @@
-package main
+package imagescmd
 
 import (
 	"bytes"
@@ -62,25 +62,25 @@ func TestRunPush(t *testing.T) {
 	bin := t.TempDir()
 	dir := filepath.Join(bin, "linux_"+runtime.GOARCH)
 	require.NoError(t, os.Mkdir(dir, 0o755))
-	pause, err := imagebuild.BuildPause(t.Context(), "../..", t.TempDir())
+	pause, err := imagebuild.BuildPause(t.Context(), "../../..", t.TempDir())
 	require.NoError(t, err)
 	for _, n := range imagebuild.PublishedImages() {
 		require.NoError(t, os.Link(pause, filepath.Join(dir, n)))
 	}
-	args := []string{"--root", "../..", "--push", "--platforms", platform, "--version", "v1",
+	args := []string{"--root", "../../..", "--push", "--platforms", platform, "--version", "v1",
 		"--repo", host + "/meshprobe", "--bin-dir", bin}
 
 	t.Run("without credentials", func(t *testing.T) {
 		dockerLogin(t, host, "user", "wrong")
 		var stdout, stderr bytes.Buffer
-		assert.Equal(t, 1, run(args, &stdout, &stderr))
+		assert.Equal(t, 1, Main(args, &stdout, &stderr))
 		assert.Contains(t, stderr.String(), "401 Unauthorized")
 		assert.Empty(t, stdout.String())
 	})
 	t.Run("docker config", func(t *testing.T) {
 		dockerLogin(t, host, "user", "secret")
 		var stdout, stderr bytes.Buffer
-		require.Equal(t, 0, run(args, &stdout, &stderr), stderr.String())
+		require.Equal(t, 0, Main(args, &stdout, &stderr), stderr.String())
 		lines := strings.Fields(stdout.String())
 		require.Len(t, lines, 4, "two images, two tags each")
 		for i, ref := range []string{"meshprobe-webhook:v1", "meshprobe-webhook:latest", "meshprobe-sidecar:v1", "meshprobe-sidecar:latest"} {
@@ -103,7 +103,7 @@ func TestRunPush(t *testing.T) {
 			{"--platforms=linux/amd64,linux/arm64,linux/s390x", "no such file"},
 		} {
 			var stdout, stderr bytes.Buffer
-			assert.Equal(t, 1, run(append(args, tc.extra), &stdout, &stderr), tc.extra)
+			assert.Equal(t, 1, Main(append(args, tc.extra), &stdout, &stderr), tc.extra)
 			assert.Contains(t, stderr.String(), tc.want, tc.extra)
 		}
 	})

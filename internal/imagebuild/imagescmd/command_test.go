@@ -1,4 +1,4 @@
-package main
+package imagescmd
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func TestUsage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			assert.Equal(t, tc.code, run(tc.args, &stdout, &stderr))
+			assert.Equal(t, tc.code, Main(tc.args, &stdout, &stderr))
 			assert.Contains(t, stderr.String(), tc.want)
 			assert.Empty(t, stdout.String())
 		})
@@ -40,7 +40,7 @@ func TestRunOnly(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(bin, b), []byte(b), 0o755))
 	}
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"--root", "../..", "--bin-dir", bin, "--out", out, "--version", "v1",
+	code := Main([]string{"--root", "../../..", "--bin-dir", bin, "--out", out, "--version", "v1",
 		"--only", "testapp,thousandeyes-fake"}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	want := []string{filepath.Join(out, "testapp.tar"), filepath.Join(out, "thousandeyes-fake.tar")}
@@ -50,7 +50,7 @@ func TestRunOnly(t *testing.T) {
 	}
 	assert.Contains(t, stderr.String(), "meshprobe.io/testapp:crash")
 
-	code = run([]string{"--root", "../..", "--bin-dir", bin, "--out", out, "--version", "v1",
+	code = Main([]string{"--root", "../../..", "--bin-dir", bin, "--out", out, "--version", "v1",
 		"--only", "meshprobe-sidecar"}, &stdout, &stderr)
 	assert.Equal(t, 1, code, "no sidecar binary in --bin-dir")
 	assert.Contains(t, stderr.String(), "meshprobe-sidecar")
