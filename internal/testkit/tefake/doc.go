@@ -22,5 +22,5 @@
 // Tests steer it with fault switches (AddFault: 5xx, 429 or delays, before or
 // after the request takes effect) and read its request log (Requests, Count).
 // AdminHandler exposes the same switches over HTTP for the standalone binary
-// cmd/thousandeyes-fake.
+// cmd/thousandeyes-fake (Main).
 package tefake

@@ -1,4 +1,4 @@
-package main
+package localclustercmd
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/meshprobe/meshprobe/internal/testkit/localcluster/demo"
 )
 
+// options are the flags of up and demo.
 type options struct {
 	cfg       localcluster.Config
 	manifests string
