@@ -119,25 +119,32 @@ func startLocal() (func(), *localReady, error) {
 	if bin == "" {
 		return nil, nil, fmt.Errorf("set %s to the directory of the built binaries (make e2e does), or %s to a cluster", EnvBin, EnvKubeconfig)
 	}
+	unlock, err := lockMachine(20 * time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
 	dir, err := os.MkdirTemp("", "meshprobe-e2e-")
 	if err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	readyFile := filepath.Join(dir, "ready.json")
 	logPath := filepath.Join(dir, "localcluster.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	cmd := exec.Command(filepath.Join(bin, "meshprobe-localcluster"), "up",
 		"--dir", filepath.Join(dir, "cluster"), "--ready-file", readyFile,
 		"--manifests", "testdata/overlay", "--log-format", "text",
 		// a pod range of its own, apart from other local clusters on this machine
-		"--cluster-cidr", "10.243.0.0/16")
+		"--cluster-cidr", e2eCIDR)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	done := make(chan error, 1)
@@ -151,6 +158,7 @@ func startLocal() (func(), *localReady, error) {
 		}
 		_ = logFile.Close()
 		_ = os.RemoveAll(dir)
+		unlock()
 	}
 	ready, err := waitReady(readyFile, done, 5*time.Minute)
 	if err != nil {
