@@ -1,12 +1,17 @@
 package charts_test
 
 import (
+	"fmt"
+	"path"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/meshprobe/meshprobe/migrate"
 )
 
 // agentDaemonSet renders the chart with vals and returns its DaemonSet
@@ -81,4 +86,48 @@ func TestAgentsFollowTheValues(t *testing.T) {
 			assert.Equal(t, tt.ports, ports)
 		})
 	}
+}
+
+// TestAgentCredentialSecrets: each of agents.credentialSecrets is mounted
+// read-only where `meshprobe convert` points checks (migrate.DefaultSecretDir),
+// beside the agent's own volumes; the schema refuses a name that is no Secret
+// name, and more than 16.
+func TestAgentCredentialSecrets(t *testing.T) {
+	plain := agentDaemonSet(t, map[string]any{"agents": map[string]any{"enabled": true}})
+	require.NotNil(t, plain)
+	ds := agentDaemonSet(t, map[string]any{"agents": map[string]any{"enabled": true,
+		"credentialSecrets": []any{"epsitter-credentials", "probe.tokens"}}})
+	require.NotNil(t, ds)
+	pod, plainPod := ds.Spec.Template.Spec, plain.Spec.Template.Spec
+	require.Len(t, pod.Volumes, len(plainPod.Volumes)+2)
+	require.Len(t, pod.Containers[0].VolumeMounts, len(plainPod.Containers[0].VolumeMounts)+2)
+	assert.Equal(t, plainPod.Volumes, pod.Volumes[:len(plainPod.Volumes)], "the agent's own volumes stay")
+
+	mounts := map[string]corev1.VolumeMount{}
+	for _, m := range pod.Containers[0].VolumeMounts {
+		mounts[m.Name] = m
+	}
+	for i, secret := range []string{"epsitter-credentials", "probe.tokens"} {
+		v := pod.Volumes[len(plainPod.Volumes)+i]
+		require.NotNil(t, v.Secret, v.Name)
+		assert.Equal(t, secret, v.Secret.SecretName)
+		m, ok := mounts[v.Name]
+		require.True(t, ok, "volume %s is mounted", v.Name)
+		assert.Equal(t, path.Join(migrate.DefaultSecretDir, secret), m.MountPath)
+		assert.True(t, m.ReadOnly)
+	}
+
+	for _, bad := range [][]any{{"Upper"}, {"a/b"}, {""}, {"same", "same"}, seventeen()} {
+		_, err := renderErr(t, map[string]any{"agents": map[string]any{"enabled": true, "credentialSecrets": bad}})
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// seventeen lists 17 distinct valid Secret names.
+func seventeen() []any {
+	names := make([]any, 17)
+	for i := range names {
+		names[i] = fmt.Sprintf("secret-%d", i)
+	}
+	return names
 }

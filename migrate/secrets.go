@@ -51,9 +51,17 @@ func (c *credentials) plan() []string {
 		}
 		lines = append(lines, fmt.Sprintf("    --from-literal=%s='...'%s", k, end))
 	}
-	return append(lines, "",
-		"and mount it, read-only, into the meshprobe-agent DaemonSet at "+c.dir+",",
-		"for example with this JSON patch of the DaemonSet meshprobe-agent (manifests/agents):",
+	lines = append(lines, "",
+		"and mount it, read-only, into the meshprobe-agent DaemonSet at "+c.dir+".")
+	if path.Dir(c.dir) == DefaultSecretDir {
+		lines = append(lines, "With the Helm chart (charts/meshprobe), list it in agents.credentialSecrets",
+			"(the value replaces the list: keep the Secrets already in it):",
+			"",
+			fmt.Sprintf("  helm upgrade meshprobe charts/meshprobe -n %s --reuse-values --set 'agents.credentialSecrets={%s}'", c.namespace, c.secret),
+			"")
+	}
+	return append(lines,
+		"With kustomize, for example with this JSON patch of the DaemonSet meshprobe-agent (manifests/agents):",
 		"",
 		"  - op: add",
 		"    path: /spec/template/spec/volumes/-",
