@@ -14,16 +14,17 @@ import (
 
 // renderedPanels are the panels drawn one by one for docs/, by title, with file names.
 var renderedPanels = map[string]string{
-	"RTT distribution":                       "rtt-heatmap.png",
-	"RTT p50 / p95 / p99 by peer namespace":  "rtt-quantiles-by-peer.png",
-	"RTT same node / same zone / cross zone": "rtt-locality.png",
-	"RTT p99 by source node":                 "rtt-by-node.png",
-	"p99 RTT: zone to zone":                  "rtt-zone-matrix.png",
-	"p99 RTT: node to node":                  "rtt-node-matrix.png",
-	"Check status":                           "check-status.png",
-	"TLS certificate: days left":             "tls-days-left.png",
-	"Admissions/s by result and reason":      "admissions.png",
-	"ThousandEyes API requests/s by code":    "thousandeyes-api.png",
+	"RTT distribution":                          "rtt-heatmap.png",
+	"RTT p50 / p95 / p99 by peer namespace":     "rtt-quantiles-by-peer.png",
+	"RTT same node / same zone / cross zone":    "rtt-locality.png",
+	"RTT p99 by source node":                    "rtt-by-node.png",
+	"p99 RTT: zone to zone":                     "rtt-zone-matrix.png",
+	"p99 RTT: node to node":                     "rtt-node-matrix.png",
+	"RTT p50 / p99: node to node (node agents)": "rtt-agent-node-pairs.png",
+	"Check status":                              "check-status.png",
+	"TLS certificate: days left":                "tls-days-left.png",
+	"Admissions/s by result and reason":         "admissions.png",
+	"ThousandEyes API requests/s by code":       "thousandeyes-api.png",
 }
 
 // renderDashboard draws the whole dashboard and its main panels from the running

@@ -109,3 +109,38 @@ func hasColour(img *image.RGBA, want color.RGBA) bool {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// TestMergedTable: a table with Grafana's merge transformation shows one row per
+// label set with a value column per query, named as organize renames
+// "Value #<refId>", as the node agents' p50/p99 panel needs.
+func TestMergedTable(t *testing.T) {
+	p := Panel{Type: "table", Targets: []Target{{Expr: "p50", RefID: "A"}, {Expr: "p99", RefID: "B"}},
+		Transformations: []transformation{
+			{ID: "merge", Options: map[string]any{}},
+			{ID: "organize", Options: map[string]any{"excludeByName": map[string]any{"Time": true}, "renameByName": map[string]any{"Value #A": "p50"}}},
+		}}
+	p.FieldConfig.Defaults.Unit = "s"
+	refIDs, names, ok := p.mergedValueColumns()
+	require.True(t, ok)
+	assert.Equal(t, []string{"A", "B"}, refIDs)
+	assert.Equal(t, []string{"p50", "Value #B"}, names, "renamed, else Grafana's default name")
+
+	pair := func(ref, node, peer string, v float64) series {
+		return series{refID: ref, labels: model.Metric{"__name__": "x", "node": model.LabelValue(node), "peer_node": model.LabelValue(peer)}, v: []float64{v}}
+	}
+	cols, rows := mergedRows(p, []series{pair("A", "b", "a", 0.002), pair("B", "a", "b", 0.009), pair("A", "a", "b", 0.001)}, refIDs)
+	assert.Equal(t, []string{"node", "peer_node"}, cols)
+	text := func(r []cell) []string {
+		var out []string
+		for _, c := range r {
+			out = append(out, c.text)
+		}
+		return out
+	}
+	require.Len(t, rows, 2, "one row per node pair")
+	assert.Equal(t, []string{"a", "b", "1 ms", "9 ms"}, text(rows[0]))
+	assert.Equal(t, []string{"b", "a", "2 ms", "-"}, text(rows[1]), "no p99 series for b -> a")
+
+	_, _, ok = Panel{Targets: p.Targets, Transformations: p.Transformations[1:]}.mergedValueColumns()
+	assert.False(t, ok, "no merge transformation")
+}

@@ -39,6 +39,7 @@ type Target struct {
 	LegendFormat string `json:"legendFormat"`
 	Format       string `json:"format"`
 	Instant      bool   `json:"instant"`
+	RefID        string `json:"refId"`
 }
 
 type fieldConfig struct {

@@ -34,6 +34,8 @@ func Expand(expr string, vars map[string]string, rateInterval string) string {
 
 // series is one line of a time-series panel.
 type series struct {
+	// refID is the panel target's refId the series answers.
+	refID  string
 	name   string
 	labels model.Metric
 	t      []time.Time
@@ -91,7 +93,7 @@ func (r *renderer) instant(ctx context.Context, p Panel) ([]series, error) {
 			return nil, fmt.Errorf("%s: %w", describe(p.Type, p.Title), err)
 		}
 		for _, smp := range v {
-			out = append(out, series{name: legend(tg.LegendFormat, smp.Metric), labels: smp.Metric,
+			out = append(out, series{refID: tg.RefID, name: legend(tg.LegendFormat, smp.Metric), labels: smp.Metric,
 				t: []time.Time{smp.Timestamp.Time()}, v: []float64{float64(smp.Value)}})
 		}
 	}

@@ -67,7 +67,13 @@ func grid(c *canvas, header []string, rows [][]cell, area image.Rectangle, first
 }
 
 // drawTable shows one row per series: the label values, then the (mapped) value.
+// With a merge transformation it shows one row per label set instead, with a
+// value column per query (drawMergedTable).
 func drawTable(c *canvas, p Panel, ss []series, area image.Rectangle) {
+	if refIDs, names, ok := p.mergedValueColumns(); ok {
+		drawMergedTable(c, p, ss, refIDs, names, area)
+		return
+	}
 	hidden := p.hiddenColumns()
 	names := map[string]bool{}
 	for _, s := range ss {
