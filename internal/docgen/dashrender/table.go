@@ -74,16 +74,7 @@ func drawTable(c *canvas, p Panel, ss []series, area image.Rectangle) {
 		drawMergedTable(c, p, ss, refIDs, names, area)
 		return
 	}
-	hidden := p.hiddenColumns()
-	names := map[string]bool{}
-	for _, s := range ss {
-		for k := range s.labels {
-			if !hidden[string(k)] && k != model.MetricNameLabel {
-				names[string(k)] = true
-			}
-		}
-	}
-	cols := sortedKeys(names)
+	cols := p.labelColumns(ss)
 	maps := p.valueMappings()
 	var rows [][]cell
 	for _, s := range ss {
@@ -101,6 +92,21 @@ func drawTable(c *canvas, p Panel, ss []series, area image.Rectangle) {
 	}
 	header := append(append([]string{}, cols...), "status")
 	grid(c, header, rows, area, area.Dx()/len(header))
+}
+
+// labelColumns lists the label names of ss that a table shows, sorted: all but
+// the metric name and those an organize transformation hides.
+func (p Panel) labelColumns(ss []series) []string {
+	hidden := p.hiddenColumns()
+	names := map[string]bool{}
+	for _, s := range ss {
+		for k := range s.labels {
+			if !hidden[string(k)] && k != model.MetricNameLabel {
+				names[string(k)] = true
+			}
+		}
+	}
+	return sortedKeys(names)
 }
 
 // drawMatrix pivots series into rowLabel x colLabel cells coloured by thresholds.

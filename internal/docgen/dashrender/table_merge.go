@@ -52,16 +52,7 @@ func drawMergedTable(c *canvas, p Panel, ss []series, refIDs, names []string, ar
 // query of refIDs, coloured by the panel's thresholds when it has any; "-"
 // where a query has no series for the row.
 func mergedRows(p Panel, ss []series, refIDs []string) ([]string, [][]cell) {
-	hidden := p.hiddenColumns()
-	labelSet := map[string]bool{}
-	for _, s := range ss {
-		for k := range s.labels {
-			if !hidden[string(k)] && k != model.MetricNameLabel {
-				labelSet[string(k)] = true
-			}
-		}
-	}
-	cols := sortedKeys(labelSet)
+	cols := p.labelColumns(ss)
 	values := map[string]map[string]float64{} // row key -> refId -> value
 	keys := map[string][]string{}             // row key -> label values
 	for _, s := range ss {
