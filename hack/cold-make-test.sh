@@ -11,6 +11,14 @@ D=${1:-/tmp/meshprobe-cold}
 REV=${2:-HEAD}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$D" && mkdir -p "$D/home"
+# A run fills about 16 GB (Go build and module caches, the Kubernetes build, images);
+# a full disk fails it in whatever step is compiling, with "no space left on device".
+need_gb=20
+free_gb=$(( $(df --output=avail -k "$D" | tail -1) / 1024 / 1024 ))
+if (( free_gb < need_gb )); then
+  echo "cold-make-test: $D has ${free_gb} GB free; a run needs about ${need_gb} GB (remove earlier runs' directories)" >&2
+  exit 1
+fi
 git clone -q "$SRC" "$D/repo" && cd "$D/repo" && git checkout -q "$REV" || exit 1
 export HOME=$D/home GOPATH=$D/home/go GOCACHE=$D/home/.cache/go-build GOMODCACHE=$D/home/go/pkg/mod CI=true
 export PATH=$(dirname "$(command -v go)"):$GOPATH/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
