@@ -3,7 +3,6 @@ package dashrender
 import (
 	"image"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -66,13 +65,8 @@ func mergedRows(p Panel, ss []series, refIDs []string) ([]string, [][]cell) {
 		}
 		values[key][s.refID] = s.last()
 	}
-	rowKeys := make([]string, 0, len(keys))
-	for k := range keys {
-		rowKeys = append(rowKeys, k)
-	}
-	sort.Strings(rowKeys)
 	var rows [][]cell
-	for _, k := range rowKeys {
+	for _, k := range sortedKeys(keys) {
 		var row []cell
 		for _, v := range keys[k] {
 			row = append(row, cell{text: v})
